@@ -1,0 +1,103 @@
+"""The `circ` command: a thin typer layer over library calls, rendered with rich.
+
+Library code raises `CircError` with located diagnostics; this is the one place that prints them
+and turns them into exit code 1.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from circ.lang.diagnostics import CircError, Diagnostic, render
+
+app = typer.Typer(
+    name="circ",
+    help="circ: compose learned neural circuits in typed programs.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def console() -> Console:
+    return Console(soft_wrap=True)
+
+
+def report(diagnostics: tuple[Diagnostic, ...] | list[Diagnostic], sources: dict[str, str]) -> None:
+    """Diagnostics go to stderr as plain text: no wrapping, so carets stay under their columns."""
+    for diagnostic in diagnostics:
+        typer.echo(render(diagnostic, sources), err=True)
+
+
+def fail(exc: CircError) -> typer.Exit:
+    report(exc.diagnostics, exc.sources)
+    return typer.Exit(code=1)
+
+
+@app.command()
+def check(
+    files: Annotated[list[Path], typer.Argument(help=".circ files to check", show_default=False)],
+) -> None:
+    """Parse and type-check programs; print each one's typed signatures."""
+    from circ.pipeline import check_file
+    from circ.show import signatures
+
+    failed = False
+    for path in files:
+        try:
+            checked = check_file(path)
+        except CircError as exc:
+            report(exc.diagnostics, exc.sources)
+            failed = True
+            continue
+        report(checked.warnings, checked.program.sources)
+        console().print(signatures(checked))
+    if failed:
+        raise typer.Exit(code=1)
+
+
+class Emit(StrEnum):
+    ast = "ast"
+    types = "types"
+    graph = "graph"
+    dot = "dot"
+
+
+@app.command("compile")
+def compile_(
+    file: Annotated[Path, typer.Argument(help="the .circ program", show_default=False)],
+    emit: Annotated[Emit, typer.Option(help="which stage to show")] = Emit.graph,
+    entry: Annotated[str, typer.Option(help="the function to compile")] = "main",
+) -> None:
+    """Compile a program and show one stage: the AST, the types, the dataflow graph, or DOT."""
+    from circ.compiler.dot import to_dot
+    from circ.pipeline import check_file
+    from circ.show import ast_tree, graph_table, signatures
+
+    try:
+        checked = check_file(file)
+        if emit is Emit.ast:
+            console().print(ast_tree(checked.program.modules[checked.program.root]))
+            return
+        if emit is Emit.types:
+            console().print(signatures(checked))
+            return
+        from circ.compiler.lower import lower
+
+        graph = lower(checked, entry)
+    except CircError as exc:
+        raise fail(exc) from None
+    if emit is Emit.dot:
+        sys.stdout.write(to_dot(graph))
+    else:
+        console().print(graph_table(graph))
+
+
+def main() -> None:
+    app()

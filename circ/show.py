@@ -1,0 +1,87 @@
+"""Rich renderings of each front-end stage, for `circ check` and `circ compile --emit …`."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import networkx as nx
+from rich.markup import escape
+from rich.table import Table
+from rich.tree import Tree
+
+from circ.compiler import nodes as N
+from circ.compiler.dot import label
+from circ.lang import ast
+from circ.lang.check import Checked
+
+
+def ast_tree(module: ast.Module) -> Tree:
+    """The parse of one file as a tree, one line per node with its scalar fields and position."""
+    tree = Tree(f"[bold]Module[/] {module.path}")
+    for item in module.items:
+        _add(tree, item)
+    return tree
+
+
+def _add(parent: Tree, value: object, field_name: str | None = None) -> None:
+    prefix = f"[dim]{field_name}:[/] " if field_name else ""
+    if not hasattr(value, "__dataclass_fields__"):
+        parent.add(f"{prefix}{escape(repr(value))}")
+        return
+    scalars, children = [], []
+    for f in fields(value):  # type: ignore[arg-type]
+        v = getattr(value, f.name)
+        if isinstance(v, ast.Span):
+            continue
+        if hasattr(v, "__dataclass_fields__") or (
+            isinstance(v, tuple) and v and hasattr(v[0], "__dataclass_fields__")
+        ):
+            children.append((f.name, v))
+        elif v is not None and v != ():
+            scalars.append(escape(f"{f.name}={v!r}"))
+    span = getattr(value, "span", None)
+    where = f" [dim]{span.line}:{span.column}[/]" if isinstance(span, ast.Span) else ""
+    branch = parent.add(f"{prefix}[bold cyan]{type(value).__name__}[/] {' '.join(scalars)}{where}")
+    for name, v in children:
+        for item in v if isinstance(v, tuple) else (v,):
+            _add(branch, item, name)
+
+
+def signatures(checked: Checked) -> Table:
+    """Every function and circuit of the root file with its typed signature and contracts."""
+    table = Table(title=f"{checked.program.root}", title_justify="left")
+    table.add_column("kind", style="dim")
+    table.add_column("signature", style="bold")
+    table.add_column("contracts")
+    for symbol in checked.symbols():
+        if symbol.kind == "type":
+            table.add_row("type", escape(f"{symbol.name} = {symbol.alias}"), "")
+            continue
+        contracts = "\n".join(f"{c.kind} {_source(checked, c.expr.span)}" for c in symbol.decl.contracts)
+        table.add_row(symbol.kind, escape(str(symbol.signature)), escape(contracts))
+    return table
+
+
+def _source(checked: Checked, span: ast.Span) -> str:
+    """The text a span covers (contracts are shown as written)."""
+    lines = checked.program.sources[span.path].splitlines()[span.line - 1 : span.end_line]
+    if len(lines) == 1:
+        return lines[0][span.column - 1 : span.end_column - 1]
+    return " ".join([lines[0][span.column - 1 :], *lines[1:-1], lines[-1][: span.end_column - 1]]).strip()
+
+
+def graph_table(graph: nx.MultiDiGraph) -> Table:
+    """One row per node: id, operation, type, argument nodes and source position."""
+    counts = {op: sum(1 for _, o in graph.nodes(data=N.OP) if o == op) for op in N.OPS}
+    summary = ", ".join(f"{n} {op}" for op, n in counts.items() if n)
+    title = f"{escape(graph.graph.get('signature', ''))}  [dim]({summary})[/]"
+    table = Table(title=title, title_justify="left")
+    for column in ("node", "op", "type", "args", "source"):
+        table.add_column(column)
+    for node in nx.topological_sort(graph):
+        attrs = graph.nodes[node]
+        args = ", ".join(f"n{a}" for a in N.args_of(graph, node))
+        span = attrs[N.SPAN]
+        where = f"{span.path}:{span.line}:{span.column}"
+        table.add_row(f"n{node}", escape(label(graph, node)), escape(str(attrs[N.TYPE])), args, escape(where))
+    return table

@@ -1,0 +1,266 @@
+"""Source text → AST, with parse errors that say in words what was expected."""
+
+from __future__ import annotations
+
+import functools
+
+from circ.lang import ast
+from circ.lang.diagnostics import CircError, error
+from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, UnexpectedToken, v_args
+from lark.lexer import PatternStr
+
+# Tokens that can begin an expression: when the parser would take any of them, say "an expression".
+_EXPRESSION_STARTS = {"INT", "NAME", "LSQB", "LPAR", "TRUE", "FALSE", "IF", "FORALL", "NOT", "MINUS"}
+# Tokens that can only continue an expression already read.
+_OPERATORS = {"PLUS", "MINUS", "MULOP", "CMP", "AND", "OR", "DOT", "LSQB", "LPAR"}
+_NAMED = {
+    "NAME": "a name",
+    "INT": "a number",
+    "STRING": 'a string such as "mod97.add"',
+    "CMP": "a comparison",
+    "MULOP": "an operator",
+    "$END": "end of file",
+}
+
+
+@functools.cache
+def grammar() -> Lark:
+    """The LALR parser for `circ.lark` (built once; Lark objects are immutable once made)."""
+    # The basic lexer reserves keywords everywhere (`let fn = 1` is an error, not a variable `fn`).
+    return Lark.open(
+        "circ.lark",
+        rel_to=__file__,
+        parser="lalr",
+        lexer="basic",
+        propagate_positions=True,
+        maybe_placeholders=True,
+    )
+
+
+def parse(text: str, path: str = "<input>") -> ast.Module:
+    """Parse one `.circ` file; raises `CircError` with a single located diagnostic on bad syntax."""
+    try:
+        tree = grammar().parse(text)
+    except UnexpectedInput as exc:
+        raise CircError([_describe(exc, text, path)]) from None
+    return _ToAst(path).transform(tree)
+
+
+def _describe(exc: UnexpectedInput, text: str, path: str):
+    line, column = _position(exc, text)
+    span = ast.Span(path, line, column, line, column + 1)
+    if isinstance(exc, UnexpectedCharacters):
+        char = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else "?"
+        return error(span, f"unexpected character {char!r}")
+    token = exc.token if isinstance(exc, UnexpectedToken) else None
+    expected = _acceptable(exc)
+    found = _found(token)
+    if token is not None and token.type != "$END":
+        span = ast.Span(path, line, column, line, column + max(1, len(str(token))))
+    return error(span, f"expected {_expected_words(expected)}, found {found}")
+
+
+def _acceptable(exc: UnexpectedInput) -> set[str]:
+    """What the parser would take here. LALR's table after default reductions over-approximates;
+    replaying the parser state on each terminal gives the true set."""
+    interactive = getattr(exc, "interactive_parser", None)
+    if interactive is not None:
+        try:
+            return set(interactive.accepts())
+        except Exception:  # the replay is only a refinement; fall back to the table
+            pass
+    return set(getattr(exc, "expected", None) or ())
+
+
+def _position(exc: UnexpectedInput, text: str) -> tuple[int, int]:
+    token = getattr(exc, "token", None)
+    if token is not None and token.type == "$END":
+        lines = text.splitlines() or [""]
+        return len(lines), len(lines[-1]) + 1
+    line, column = getattr(exc, "line", -1), getattr(exc, "column", -1)
+    if isinstance(line, int) and line > 0 and isinstance(column, int) and column > 0:
+        return line, column
+    lines = text.splitlines() or [""]  # end of file: point just past the last character
+    return len(lines), len(lines[-1]) + 1
+
+
+def _found(token: Token | None) -> str:
+    if token is None or token.type == "$END":
+        return "end of file"
+    if token.type == "NAME":
+        return f"`{token}`"
+    if token.type in ("INT", "STRING"):
+        return str(token)
+    if str(token).isalpha():
+        return f"keyword '{token}'"
+    return f"'{token}'"
+
+
+def _terminal_words(name: str) -> str:
+    if name in _NAMED:
+        return _NAMED[name]
+    pattern = grammar().get_terminal(name).pattern
+    return f"'{pattern.value}'" if isinstance(pattern, PatternStr) else name.lower()
+
+
+def _expected_words(expected: set[str]) -> str:
+    words: list[str] = []
+    rest = set(expected)
+    if {"INT", "NAME", "LSQB"} <= rest:
+        words.append("an expression")
+        rest -= _EXPRESSION_STARTS
+    elif len(rest & _OPERATORS) >= 3:
+        rest -= _OPERATORS
+        words.append("an operator")
+    elif {"NAME", "LPAR"} <= rest and "INT" not in rest:
+        words.append("a type" if "RPAR" not in rest else "a name")
+        rest -= {"NAME", "LPAR"}
+    words = sorted(_terminal_words(t) for t in rest) + words
+    if not words:
+        return "something else"
+    if len(words) <= 2:
+        return " or ".join(words)
+    return "one of " + ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _span(path: str, meta) -> ast.Span:
+    return ast.Span(path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _token_span(path: str, token: Token) -> ast.Span:
+    return ast.Span(path, token.line, token.column, token.end_line, token.end_column)
+
+
+def _present(children: list) -> tuple:
+    """Optional list items come back as `None` placeholders; drop them."""
+    return tuple(c for c in children if c is not None)
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    """Builds AST nodes straight from the parse tree, one method per grammar rule."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+
+    def _s(self, meta) -> ast.Span:
+        return _span(self.path, meta)
+
+    # items
+    def start(self, meta, items):
+        span = self._s(meta) if not meta.empty else ast.Span(self.path, 1, 1, 1, 1)
+        return ast.Module(self.path, tuple(items), span)
+
+    def use_decl(self, meta, names):
+        return ast.Use(tuple(str(n) for n in names), self._s(meta))
+
+    def type_decl(self, meta, children):
+        name, type_ = children
+        return ast.TypeAlias(str(name), type_, self._s(meta))
+
+    def fn_decl(self, meta, children):
+        name, params, ret, *contracts, body = children
+        return ast.FnDecl(
+            str(name), params, ret, tuple(contracts), body, self._s(meta), _token_span(self.path, name)
+        )
+
+    def circuit_decl(self, meta, children):
+        name, params, ret, *contracts, learned = children
+        return ast.CircuitDecl(
+            str(name),
+            params,
+            ret,
+            tuple(contracts),
+            str(learned)[1:-1],
+            self._s(meta),
+            _token_span(self.path, name),
+        )
+
+    def params(self, meta, children):
+        return _present(children)
+
+    def param(self, meta, children):
+        name, type_ = children
+        return ast.Param(str(name), type_, self._s(meta))
+
+    def contract(self, meta, children):
+        keyword, expr = children
+        return ast.Contract(str(keyword), expr, self._s(meta))
+
+    def block(self, meta, children):
+        *lets, result = children
+        return ast.Block(tuple(lets), result, self._s(meta))
+
+    def let(self, meta, children):
+        name, type_, value = children
+        return ast.Let(str(name), type_, value, self._s(meta))
+
+    # types
+    def named_type(self, meta, children):
+        return ast.NamedType(str(children[0]), (), self._s(meta))
+
+    def applied_type(self, meta, children):
+        name, *args = children
+        return ast.NamedType(str(name), tuple(args), self._s(meta))
+
+    def tuple_type(self, meta, children):
+        return ast.TupleType(tuple(children), self._s(meta))
+
+    def int_arg(self, meta, children):
+        return int(children[0])
+
+    def neg_int_arg(self, meta, children):
+        return -int(children[1])
+
+    # expressions
+    def if_expr(self, meta, children):
+        cond, then, orelse = children
+        return ast.If(cond, then, orelse, self._s(meta))
+
+    def forall(self, meta, children):
+        var, lo, hi, body = children
+        return ast.Forall(str(var), lo, hi, body, self._s(meta))
+
+    def binop(self, meta, children):
+        left, op, right = children
+        return ast.BinOp(str(op), left, right, self._s(meta), _token_span(self.path, op))
+
+    def not_op(self, meta, children):
+        return ast.UnaryOp("not", children[0], self._s(meta))
+
+    def neg(self, meta, children):
+        operand = children[1]
+        if isinstance(operand, ast.IntLit):  # `-3` is a literal, usable outside contracts
+            return ast.IntLit(-operand.value, self._s(meta))
+        return ast.UnaryOp("-", operand, self._s(meta))
+
+    def proj(self, meta, children):
+        expr, index = children
+        return ast.Proj(expr, int(index), self._s(meta))
+
+    def index(self, meta, children):
+        expr, *indices = children
+        return ast.Index(expr, tuple(indices), self._s(meta))
+
+    def int_lit(self, meta, children):
+        return ast.IntLit(int(children[0]), self._s(meta))
+
+    def true(self, meta, children):
+        return ast.BoolLit(True, self._s(meta))
+
+    def false(self, meta, children):
+        return ast.BoolLit(False, self._s(meta))
+
+    def var(self, meta, children):
+        return ast.Var(str(children[0]), self._s(meta))
+
+    def call(self, meta, children):
+        name, *args = children
+        return ast.Call(str(name), _present(args), self._s(meta), _token_span(self.path, name))
+
+    def tuple_lit(self, meta, children):
+        return ast.TupleLit(tuple(children), self._s(meta))
+
+    def list_lit(self, meta, children):
+        return ast.ListLit(_present(children), self._s(meta))
