@@ -7,6 +7,7 @@ from dataclasses import fields
 import networkx as nx
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from rich.tree import Tree
 
 from circ.compiler import nodes as N
@@ -47,19 +48,22 @@ def _add(parent: Tree, value: object, field_name: str | None = None) -> None:
             _add(branch, item, name)
 
 
-def signatures(checked: Checked) -> Table:
-    """Every function and circuit of the root file with its typed signature and contracts."""
-    table = Table(title=f"{checked.program.root}", title_justify="left")
-    table.add_column("kind", style="dim")
-    table.add_column("signature", style="bold")
-    table.add_column("contracts")
+def signatures(checked: Checked) -> Text:
+    """Every declaration of the root file with its typed signature and contracts, one per line
+    (plain lines, not a table: signatures must never wrap mid-type)."""
+    text = Text(f"{checked.program.root}\n", style="bold")
     for symbol in checked.symbols():
         if symbol.kind == "type":
-            table.add_row("type", escape(f"{symbol.name} = {symbol.alias}"), "")
+            text.append("  type ", style="dim").append(f"{symbol.name} = {symbol.alias}\n")
             continue
-        contracts = "\n".join(f"{c.kind} {_source(checked, c.expr.span)}" for c in symbol.decl.contracts)
-        table.add_row(symbol.kind, escape(str(symbol.signature)), escape(contracts))
-    return table
+        text.append(f"  {symbol.kind} ", style="dim").append(str(symbol.signature), style="bold cyan").append(
+            "\n"
+        )
+        for contract in symbol.decl.contracts:
+            text.append(f"      {contract.kind} ", style="dim").append(
+                _source(checked, contract.expr.span) + "\n"
+            )
+    return text
 
 
 def _source(checked: Checked, span: ast.Span) -> str:

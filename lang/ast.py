@@ -233,7 +233,7 @@ class Module:
 
 
 def dump(value: object, indent: int = 0) -> str:
-    """A stable, span-free text form of a tree, for golden tests and `--emit ast`."""
+    """A stable text form of a tree (positions as `@line:col`), for golden tests."""
     pad = "  " * indent
     if isinstance(value, tuple):
         if not value:
@@ -253,7 +253,9 @@ def dump(value: object, indent: int = 0) -> str:
             children.append((f.name, v))
         else:
             scalars.append(f"{f.name}={v!r}")
-    head = f"{pad}{type(value).__name__}({', '.join(scalars)})"
+    span = getattr(value, "span", None)
+    where = f" @{span.line}:{span.column}" if isinstance(span, Span) else ""
+    head = f"{pad}{type(value).__name__}({', '.join(scalars)}){where}"
     lines = [head]
     for name, v in children:
         lines.append(f"{pad}  .{name}:")

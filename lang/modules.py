@@ -74,6 +74,14 @@ def _resolve(use: ast.Use, importer: str) -> Path:
     return Path(importer).parent.joinpath(*use.path[:-1], use.path[-1] + ".circ")
 
 
+def _missing(use: ast.Use, looked_for: str):
+    name = ".".join(use.path)
+    if use.path[0] == "stdlib":
+        available = ", ".join(sorted(p.stem for p in stdlib_dir().glob("*.circ")))
+        return error(use.span, f"cannot find module `{name}` in the stdlib", f"the stdlib has: {available}")
+    return error(use.span, f"cannot find module `{name}` (looked for {looked_for})")
+
+
 def _shown(path: Path) -> str:
     """Paths as the user would type them: relative to the working directory when below it."""
     try:
@@ -90,13 +98,12 @@ def _visit(path, text, modules, sources, imports, stack: list[str]) -> None:
             continue
         target = _resolve(item, path)
         key = _shown(target)
-        name = ".".join(item.path)
         if key in stack or key == path:
             cycle = " → ".join([*stack[stack.index(key) :], path, key] if key in stack else [path, key])
             raise CircError([error(item.span, f"import cycle: {cycle}")])
         if key not in modules:
             if not target.is_file():
-                raise CircError([error(item.span, f"cannot find module `{name}` (looked for {key})")])
+                raise CircError([_missing(item, key)])
             sources[key] = read_source(target)
             _visit(key, sources[key], modules, sources, imports, [*stack, path])
         resolved.append((item, key))

@@ -1,0 +1,5 @@
+"""`python -m circ` runs the `circ` command."""
+
+from circ.cli import main
+
+main()
