@@ -78,7 +78,7 @@ class _Lowerer:
             return self.apply(fn.f, (self.apply(fn.g, args, span),), span)
         symbol = fn.symbol
         if symbol.kind == "circuit":
-            attrs = {N.CIRCUIT: symbol.decl.learned, N.NAME: symbol.name}
+            attrs = {N.CIRCUIT: symbol.decl.learned, N.NAME: symbol.name, N.DECL: symbol.decl}
             return self.add("circuit", symbol.signature.result, span, args, **attrs)
         env: dict[str, _Value] = {p.name: a for p, a in zip(symbol.decl.params, args, strict=True)}
         for let in symbol.decl.body.lets:

@@ -14,6 +14,7 @@ OP = "op"  # one of OPS
 TYPE = "type"  # circ.lang.types.Type of the value the node produces
 SPAN = "span"  # circ.lang.ast.Span of the source that made the node (for errors and traces)
 CIRCUIT = "circuit"  # op=circuit: the catalog name from `learned "…"`
+DECL = "decl"  # op=circuit: the circuit's declaration (params and contracts, for traces and proofs)
 NAME = "name"  # op=circuit: the declared circuit name; op=input: the parameter name
 POSITION = "position"  # op=input: the parameter's position in the entry function
 VALUE = "value"  # op=const: the Python value (int, bool, nested lists for Seq/Grid)
