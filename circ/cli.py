@@ -24,6 +24,11 @@ app = typer.Typer(
     add_completion=False,
 )
 
+from circ.cli_learn import data_app, train_command  # noqa: E402  (circ.learn's commands)
+
+app.add_typer(data_app, name="data")
+app.command("train")(train_command)
+
 
 def console() -> Console:
     return Console(soft_wrap=True)

@@ -1,0 +1,1 @@
+"""Learning circuits: algorithmic task data, the circuit transformer, and (ensemble) training."""
