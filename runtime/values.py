@@ -1,0 +1,164 @@
+"""Program inputs and outputs: circ-syntax values ↔ `[rows, leaves]` tensors.
+
+Users write values as in circ source (`3`, `true`, `[1, 2]`, `[[1, 2], [3, 4]]`, `(1, true)`) on the
+command line, or as JSON objects per line (tuples as arrays). Every value is checked against its
+parameter's type, and a bad one is reported with the parameter's name, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import torch
+from circ.lang import types as T
+
+DOMAIN_LIMIT = 10**7  # DESIGN §6.1: domains up to 10^7 points are enumerated whole
+
+
+class InputError(Exception):
+    """A bad program input; the message starts with where it came from (`x:` or `rows.jsonl:3: x:`)."""
+
+
+Params = list[tuple[str, T.Type]]
+
+
+def check_value(name: str, t: T.Type, value: object) -> object:
+    """`value` as a member of `t`, or an `InputError` naming the parameter and what was wrong."""
+    if isinstance(t, T.TupleT) and isinstance(value, list):
+        value = tuple(value)  # JSON has no tuples
+    if T.contains(t, value):
+        return _tuples_inside(t, value)
+    if isinstance(t, T.BoolT):
+        raise InputError(f"{name}: expected true or false, got {format_value(value)}")
+    if isinstance(t, T.ScalarT):
+        raise InputError(f"{name}: expected {t} ({t.low}..{t.high}), got {format_value(value)}")
+    if isinstance(t, T.SeqT | T.GridT | T.TupleT) and isinstance(value, list | tuple):
+        size = t.n if isinstance(t, T.SeqT) else t.h if isinstance(t, T.GridT) else len(t.items)
+        what = "rows" if isinstance(t, T.GridT) else "items"
+        if len(value) != size:
+            raise InputError(f"{name}: expected {t} ({size} {what}), got {len(value)} {what}")
+        for i, item in enumerate(value):
+            inner = (
+                t.elem
+                if isinstance(t, T.SeqT)
+                else T.SeqT(T.COLOR, t.w)
+                if isinstance(t, T.GridT)
+                else t.items[i]
+            )
+            check_value(f"{name}[{i}]", inner, item)
+    raise InputError(f"{name}: expected {t}, got {format_value(value)}")
+
+
+def _tuples_inside(t: T.Type, value: object) -> object:
+    if isinstance(t, T.TupleT):
+        return tuple(_tuples_inside(it, v) for it, v in zip(t.items, value, strict=True))
+    if isinstance(t, T.SeqT):
+        return [_tuples_inside(t.elem, v) for v in value]
+    return value
+
+
+def parse_text(text: str) -> object:
+    """A value written in circ syntax: JSON, with `(…)` for tuples."""
+    try:
+        return json.loads(text.replace("(", "[").replace(")", "]"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"cannot read {text!r} as a value (column {exc.colno}: {exc.msg.lower()})") from None
+
+
+def rows_from_assignments(assignments: list[str], params: Params) -> list[dict[str, object]]:
+    """`['x=3', 'y=[1, 2]']` → one row; every parameter must be given exactly once."""
+    row: dict[str, object] = {}
+    names = [n for n, _ in params]
+    for assignment in assignments:
+        name, sep, text = assignment.partition("=")
+        name = name.strip()
+        if not sep:
+            raise InputError(
+                f"{assignment!r}: write inputs as NAME=VALUE, e.g. {names[0] if names else 'x'}=3"
+            )
+        if name not in names:
+            raise InputError(f"{name}: no such parameter (the program takes {', '.join(names) or 'none'})")
+        if name in row:
+            raise InputError(f"{name}: given twice")
+        try:
+            row[name] = parse_text(text)
+        except InputError as exc:
+            raise InputError(f"{name}: {exc}") from None
+    return [_complete(row, params)]
+
+
+def rows_from_jsonl(path: Path, params: Params) -> list[dict[str, object]]:
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    rows = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}:{number}: not JSON (column {exc.colno}: {exc.msg.lower()})") from None
+        if not isinstance(row, dict):
+            raise InputError(f'{path}:{number}: each line must be an object such as {{"x": 3}}')
+        try:
+            unknown = sorted(set(row) - {n for n, _ in params})
+            if unknown:
+                raise InputError(f"{unknown[0]}: no such parameter")
+            rows.append(_complete(row, params))
+        except InputError as exc:
+            raise InputError(f"{path}:{number}: {exc}") from None
+    if not rows:
+        raise InputError(f"{path}: no rows")
+    return rows
+
+
+def _complete(row: dict[str, object], params: Params) -> dict[str, object]:
+    missing = [n for n, _ in params if n not in row]
+    if missing:
+        raise InputError(f"{missing[0]}: missing (give every parameter: {', '.join(n for n, _ in params)})")
+    return {name: check_value(name, t, row[name]) for name, t in params}
+
+
+def to_batch(rows: list[dict[str, object]], params: Params) -> list[torch.Tensor]:
+    """Rows of checked values → one `[rows, leaves]` tensor per parameter."""
+    return [torch.tensor([T.flatten(t, row[name]) for row in rows], dtype=torch.long) for name, t in params]
+
+
+def domain_size(params: Params) -> int:
+    return math.prod(T.domain_size(t) for _, t in params)
+
+
+def domain_batch(params: Params, limit: int = DOMAIN_LIMIT) -> list[torch.Tensor]:
+    """Every input of the program, in token order (vectorised: no per-row Python)."""
+    total = domain_size(params)
+    if total > limit:
+        raise InputError(f"the input domain has {total:.3g} values; --all enumerates at most {limit:.0e}")
+    leaves = [leaf for _, t in params for leaf in T.parts(t)]
+    index = torch.arange(total, dtype=torch.long)
+    columns = []
+    for leaf in reversed(leaves):  # the last leaf varies fastest
+        columns.append(index % leaf.size + leaf.low)
+        index = index // leaf.size
+    flat = torch.stack(columns[::-1], dim=1) if columns else torch.zeros(total, 0, dtype=torch.long)
+    sizes = [len(T.parts(t)) for _, t in params]
+    return list(torch.split(flat, sizes, dim=1))
+
+
+def from_batch(t: T.Type, batch: torch.Tensor) -> list[object]:
+    """`[rows, leaves]` → Python values, one per row."""
+    return [T.unflatten(t, row) for row in batch.tolist()]
+
+
+def format_value(value: object) -> str:
+    """A value in circ syntax."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(format_value(v) for v in value) + ")"
+    if isinstance(value, list):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    return str(value)

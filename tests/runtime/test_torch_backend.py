@@ -1,0 +1,105 @@
+"""The torch backend: structural builtins exactly, circuits through real trained models."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from circ.compiler import nodes as N
+from circ.compiler.lower import lower
+from circ.lang.check import check
+from circ.lang.modules import load_text
+from circ.runtime import torch_backend
+from circ.runtime.provider import CircuitUnavailable, ModelsProvider
+from circ.runtime.torch_backend import TorchBackend
+from circ.runtime.values import domain_batch, from_batch
+
+PRELUDE = """
+circuit plus(a: Color, b: Color) -> Color ensures result == (a + b) % 10 learned "t.add";
+circuit bigger(a: Color, b: Color) -> Color ensures result >= a and result >= b learned "t.max";
+circuit wrong(a: Color, b: Color) -> Bool learned "t.add";
+"""
+
+
+def program(body: str, entry: str = "main"):
+    checked = check(load_text(PRELUDE + body, "t.circ"))
+    graph = lower(checked, entry)
+    params = [(n, t) for n, t in checked.function(entry).signature.params]
+    return graph, params, checked.function(entry).signature.result
+
+
+def run_all(body: str, provider=None, keep: bool = False):
+    graph, params, result = program(body)
+    inputs = domain_batch(params)
+    execution = TorchBackend(provider or ModelsProvider({})).run(graph, inputs, keep=keep)
+    rows = [
+        tuple(from_batch(t, x)[i] for (_, t), x in zip(params, inputs, strict=True))
+        for i in range(len(inputs[0]))
+    ]
+    return rows, from_batch(result, execution.output), execution, graph
+
+
+def test_structural_builtins_move_values_exactly() -> None:
+    body = """
+    fn main(p: (Bool, Color), xs: Seq[Color, 2]) -> (Color, Seq[Color, 3], Grid[2, 2]) {
+      let picked = if p.0 then p.1 else xs[1];
+      (picked, [xs[1], p.1, 7], [[xs[0], 1], xs])
+    }"""
+    rows, outputs, *_ = run_all(body)
+    assert len(rows) == 2 * 10 * 100
+    for ((flag, c), xs), (picked, seq, grid) in zip(rows, outputs, strict=True):
+        assert picked == (c if flag else xs[1])
+        assert seq == [xs[1], c, 7]
+        assert grid == [[xs[0], 1], list(xs)]
+
+
+def test_grid_rows_and_cells_index_row_major() -> None:
+    rows, outputs, *_ = run_all("fn main(g: Grid[2, 2]) -> (Seq[Color, 2], Color) { (g[1], g[0, 1]) }")
+    for (g,), (row, cell) in zip(rows, outputs, strict=True):
+        assert row == g[1] and cell == g[0][1]
+
+
+def test_circuits_compose_on_the_whole_domain(color_provider) -> None:
+    body = "fn main(a: Color, b: Color, c: Color) -> Color { bigger(plus(a, b), plus(b, c)) }"
+    rows, outputs, execution, graph = run_all(body, color_provider)
+    assert len(rows) == 1000
+    assert all(out == max((a + b) % 10, (b + c) % 10) for (a, b, c), out in zip(rows, outputs, strict=True))
+    calls = [n for n, op in graph.nodes(data=N.OP) if op == "circuit"]
+    assert set(execution.confidence) == set(calls)
+    assert all(((c > 0) & (c <= 1)).all() for c in execution.confidence.values())
+
+
+def test_map_and_fold_unrolled_run_correctly(color_provider) -> None:
+    body = (
+        "fn main(xs: Seq[Color, 3], ys: Seq[Color, 3]) -> (Seq[Color, 3], Color) {\n"
+        "  (zip_with(plus, xs, ys), fold(bigger, 0, xs))\n}"
+    )
+    graph, params, _result = program(body)
+    generator = torch.Generator().manual_seed(0)
+    inputs = [torch.randint(0, 10, (500, 3), generator=generator) for _ in params]
+    out = TorchBackend(color_provider).run(graph, inputs).output
+    sums, peaks = out[:, :3], out[:, 3]
+    assert torch.equal(sums, (inputs[0] + inputs[1]) % 10)
+    assert torch.equal(peaks, inputs[0].max(dim=1).values)
+
+
+def test_chunked_execution_matches_one_pass(color_provider, monkeypatch) -> None:
+    body = "fn main(a: Color, b: Color, c: Color) -> Color { plus(plus(a, b), c) }"
+    graph, params, _ = program(body)
+    inputs = domain_batch(params)
+    whole = TorchBackend(color_provider).run(graph, inputs, keep=True)
+    monkeypatch.setattr(torch_backend, "CHUNK_ROWS", 64)
+    chunked = TorchBackend(color_provider).run(graph, inputs, keep=True)
+    assert torch.equal(whole.output, chunked.output)
+    assert all(torch.equal(whole.values[n], chunked.values[n]) for n in whole.values)
+
+
+def test_a_missing_circuit_fails_before_running() -> None:
+    graph, params, _ = program("fn main(a: Color) -> Color { plus(a, a) }")
+    with pytest.raises(CircuitUnavailable, match=r"no circuit `t\.add` is loaded"):
+        TorchBackend(ModelsProvider({})).run(graph, domain_batch(params))
+
+
+def test_a_circuit_declared_with_another_signature_is_refused(color_provider) -> None:
+    graph, params, _ = program("fn main(a: Color) -> Bool { wrong(a, a) }")
+    with pytest.raises(CircuitUnavailable, match=r"trained as \(Color, Color\) -> Color, but is declared"):
+        TorchBackend(color_provider).run(graph, domain_batch(params))

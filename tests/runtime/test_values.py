@@ -1,0 +1,82 @@
+"""Program inputs: parsing, checking with named errors, domain enumeration, formatting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from circ.lang import types as T
+from circ.runtime.values import (
+    InputError,
+    domain_batch,
+    format_value,
+    from_batch,
+    rows_from_assignments,
+    rows_from_jsonl,
+    to_batch,
+)
+
+PARAMS = [("x", T.ModT(97)), ("p", T.TupleT((T.BOOL, T.COLOR))), ("g", T.GridT(2, 2))]
+
+
+def test_assignments_in_circ_syntax() -> None:
+    [row] = rows_from_assignments(["x=3", "p=(true, 4)", "g=[[1, 2], [3, 4]]"], PARAMS)
+    assert row == {"x": 3, "p": (True, 4), "g": [[1, 2], [3, 4]]}
+    batch = to_batch([row], PARAMS)
+    assert [b.tolist() for b in batch] == [[[3]], [[1, 4]], [[1, 2, 3, 4]]]
+    assert from_batch(T.TupleT((T.BOOL, T.COLOR)), batch[1]) == [(True, 4)]
+
+
+@pytest.mark.parametrize(
+    ("assignments", "message"),
+    [
+        (["x=120", "p=(true, 4)", "g=[[1,2],[3,4]]"], "x: expected Mod[97] (0..96), got 120"),
+        (["x=1", "p=(1, 4)", "g=[[1,2],[3,4]]"], "p[0]: expected true or false, got 1"),
+        (["x=1", "p=(true, 4)", "g=[[1,2]]"], "g: expected Grid[2, 2] (2 rows), got 1 rows"),
+        (["x=1", "p=(true, 4)", "g=[[1,2],[3,14]]"], "g[1][1]: expected Color (0..9), got 14"),
+        (["x=1", "p=(true, 4)"], "g: missing (give every parameter: x, p, g)"),
+        (["y=1"], "y: no such parameter (the program takes x, p, g)"),
+        (["x=1", "x=2"], "x: given twice"),
+        (["x 1"], "'x 1': write inputs as NAME=VALUE, e.g. x=3"),
+        (["x=[1,"], "x: cannot read '[1,' as a value (column 4: expecting value)"),
+    ],
+)
+def test_bad_inputs_name_the_parameter(assignments: list[str], message: str) -> None:
+    with pytest.raises(InputError) as caught:
+        rows_from_assignments(assignments, PARAMS)
+    assert str(caught.value) == message
+
+
+def test_jsonl_rows_and_their_errors(tmp_path: Path) -> None:
+    path = tmp_path / "rows.jsonl"
+    path.write_text(
+        '{"x": 1, "p": [false, 0], "g": [[0,0],[0,0]]}\n\n{"x": 2, "p": [true, 9], "g": [[9,9],[9,9]]}\n'
+    )
+    rows = rows_from_jsonl(path, PARAMS)
+    assert [r["x"] for r in rows] == [1, 2] and rows[1]["p"] == (True, 9)
+    path.write_text(
+        '{"x": 1, "p": [false, 0], "g": [[0,0],[0,0]]}\n{"x": 99, "p": [true, 9], "g": [[9,9],[9,9]]}\n'
+    )
+    with pytest.raises(InputError, match=r"rows.jsonl:2: x: expected Mod\[97\] \(0..96\), got 99"):
+        rows_from_jsonl(path, PARAMS)
+    path.write_text("[1, 2]\n")
+    with pytest.raises(InputError, match=r"rows.jsonl:1: each line must be an object"):
+        rows_from_jsonl(path, PARAMS)
+
+
+def test_domain_is_every_input_once_in_token_order() -> None:
+    params = [("a", T.IntT(-1, 1)), ("b", T.SeqT(T.BOOL, 2))]
+    a, b = domain_batch(params)
+    assert a.shape == (12, 1) and b.shape == (12, 2)
+    pairs = list(zip(a[:, 0].tolist(), map(tuple, b.tolist()), strict=True))
+    assert len(set(pairs)) == 12
+    assert pairs[:3] == [(-1, (0, 0)), (-1, (0, 1)), (-1, (1, 0))]
+
+
+def test_too_large_a_domain_is_refused() -> None:
+    with pytest.raises(InputError, match="the input domain has 1e\\+25 values"):
+        domain_batch([("g", T.GridT(5, 5))])
+
+
+def test_format_value_is_circ_syntax() -> None:
+    assert format_value((True, [1, 2], [[3]])) == "(true, [1, 2], [[3]])"
