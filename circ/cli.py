@@ -29,6 +29,10 @@ from circ.cli_learn import data_app, train_command  # noqa: E402  (circ.learn's 
 app.add_typer(data_app, name="data")
 app.command("train")(train_command)
 
+from circ.cli_catalog import catalog_app  # noqa: E402  (the circuit catalog's commands)
+
+app.add_typer(catalog_app, name="catalog")
+
 
 def console() -> Console:
     return Console(soft_wrap=True)

@@ -1,0 +1,42 @@
+"""The circuit catalog (DESIGN §7): trained circuits, their certificates, runs and extractions.
+
+    from circ.learn.catalog import Catalog
+    with Catalog.open(Settings.from_env()) as catalog:
+        record = catalog.get("mod97.add")           # user database first, then the packaged stdlib
+        weights = catalog.load_weights("mod97.add")  # safetensors bytes, hash-checked
+
+Modules: `records` (what callers get back, errors), `schema` (tables, migrations), `manifest` (the
+export format the stdlib ships in), `catalog` (the `Catalog` itself).
+"""
+
+from circ.learn.catalog.catalog import Catalog, inspect_weights, parse_ref
+from circ.learn.catalog.manifest import PackagedCatalog
+from circ.learn.catalog.records import (
+    MAX_COUNTEREXAMPLES,
+    CatalogError,
+    CertificateRecord,
+    CircuitRecord,
+    ExtractionRecord,
+    ImportResult,
+    TrainingRunRecord,
+    UnknownCircuitError,
+)
+from circ.learn.catalog.schema import SCHEMA_VERSION
+from circ.learn.store import StoreError
+
+__all__ = [
+    "MAX_COUNTEREXAMPLES",
+    "SCHEMA_VERSION",
+    "Catalog",
+    "CatalogError",
+    "CertificateRecord",
+    "CircuitRecord",
+    "ExtractionRecord",
+    "ImportResult",
+    "PackagedCatalog",
+    "StoreError",
+    "TrainingRunRecord",
+    "UnknownCircuitError",
+    "inspect_weights",
+    "parse_ref",
+]

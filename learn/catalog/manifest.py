@@ -1,0 +1,188 @@
+"""The catalog exchange format, which is also how the stdlib ships trained circuits.
+
+A directory holding `manifest.json` and a `blobs/` `BlobStore` (sha256-named safetensors):
+
+    {"format": "circ.catalog/1",
+     "circuits": [{"name", "version", "signature", "contract", "task", "config", "weights_sha256",
+                   "n_params", "created", "certificates": [{"domain_size", "n_checked", "sampled",
+                   "accuracy", "counterexamples", "created"}, …]}, …]}
+
+Written sorted and indented, so a change to the shipped catalog reads as a small diff. A
+`PackagedCatalog` reads one such directory and never writes to it (it may be a read-only install).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from circ.learn.catalog.records import CatalogError, CertificateRecord, CircuitRecord, aware
+from circ.learn.store import BlobStore
+
+FORMAT = "circ.catalog/1"
+MANIFEST = "manifest.json"
+BLOBS = "blobs"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    circuits: tuple[CircuitRecord, ...]
+    certificates: tuple[CertificateRecord, ...]
+
+    def certificates_of(self, circuit: CircuitRecord) -> list[CertificateRecord]:
+        """Oldest first, as the database returns them."""
+        return [c for c in self.certificates if (c.circuit, c.version) == (circuit.name, circuit.version)]
+
+
+def read_manifest(directory: Path, source: str) -> Manifest:
+    """The manifest in `directory` (empty when there is none); a malformed one names its file and field."""
+    path = directory / MANIFEST
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Manifest((), ())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CatalogError(f"{path}: cannot read the catalog manifest ({exc})") from None
+    try:
+        if raw.get("format") != FORMAT:
+            raise CatalogError(f"{path}: format {raw.get('format')!r}, expected {FORMAT!r}")
+        circuits, certificates = [], []
+        for i, item in enumerate(raw["circuits"]):
+            where = f"circuits[{i}]"
+            circuit = _circuit(item, source, where)
+            circuits.append(circuit)
+            for j, cert in enumerate(_field(item, "certificates", list, where)):
+                certificates.append(_certificate(cert, circuit, f"{where}.certificates[{j}]"))
+    except CatalogError as exc:
+        raise CatalogError(f"{path}: {exc}") from None
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise CatalogError(f"{path}: malformed manifest ({exc!r})") from None
+    return Manifest(tuple(circuits), tuple(certificates))
+
+
+def write_manifest(
+    directory: Path, circuits: Iterable[CircuitRecord], certificates: Iterable[CertificateRecord]
+) -> None:
+    """Atomically (temp + rename), so a reader sees the old manifest or the new one."""
+    certs = list(certificates)
+    items = []
+    for c in sorted(circuits, key=lambda c: (c.name, c.version)):
+        mine = [x for x in certs if (x.circuit, x.version) == (c.name, c.version)]
+        items.append(
+            {
+                "name": c.name,
+                "version": c.version,
+                "signature": c.signature,
+                "contract": c.contract,
+                "task": c.task,
+                "config": c.config,
+                "weights_sha256": c.weights_sha256,
+                "n_params": c.n_params,
+                "created": c.created.isoformat(),
+                "certificates": [
+                    {
+                        "domain_size": x.domain_size,
+                        "n_checked": x.n_checked,
+                        "sampled": x.sampled,
+                        "accuracy": x.accuracy,
+                        "counterexamples": x.counterexamples,
+                        "created": x.created.isoformat(),
+                    }
+                    for x in mine
+                ],
+            }
+        )
+    text = json.dumps({"format": FORMAT, "circuits": items}, indent=1, sort_keys=True) + "\n"
+    directory.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".manifest.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, directory / MANIFEST)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class PackagedCatalog:
+    """A read-only catalog directory (the stdlib's); its manifest is read on first use."""
+
+    def __init__(self, directory: str | Path) -> None:
+        self.directory = Path(directory)
+        self.blobs = BlobStore(self.directory / BLOBS)
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        return read_manifest(self.directory, source="stdlib")
+
+    def versions(self, name: str) -> list[CircuitRecord]:
+        return sorted((c for c in self.manifest.circuits if c.name == name), key=lambda c: c.version)
+
+    def circuits(self) -> list[CircuitRecord]:
+        """The newest version of each name."""
+        latest: dict[str, CircuitRecord] = {}
+        for c in self.manifest.circuits:
+            if c.name not in latest or c.version > latest[c.name].version:
+                latest[c.name] = c
+        return [latest[name] for name in sorted(latest)]
+
+
+def _field(item: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if key not in item:
+        raise CatalogError(f"{where}.{key} is missing")
+    value = item[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise CatalogError(f"{where}.{key} has the wrong type ({type(value).__name__})")
+    return value
+
+
+def _created(item: dict[str, Any], where: str) -> datetime:
+    try:
+        return aware(datetime.fromisoformat(_field(item, "created", str, where)))
+    except ValueError:
+        raise CatalogError(f"{where}.created is not an ISO date ({item['created']!r})") from None
+
+
+def _circuit(item: dict[str, Any], source: str, where: str) -> CircuitRecord:
+    n_params = item.get("n_params")
+    record = CircuitRecord(
+        name=_field(item, "name", str, where),
+        version=_field(item, "version", int, where),
+        signature=_field(item, "signature", str, where),
+        contract=_field(item, "contract", str, where),
+        task=_field(item, "task", str, where),
+        config=_field(item, "config", dict, where),
+        weights_sha256=_field(item, "weights_sha256", str, where),
+        n_params=n_params if isinstance(n_params, int) else None,
+        created=_created(item, where),
+        source=source,
+    )
+    if not re.fullmatch(r"[0-9a-f]{64}", record.weights_sha256):
+        raise CatalogError(f"{where}.weights_sha256 is not a sha256 hex digest")
+    return record
+
+
+def _certificate(item: dict[str, Any], circuit: CircuitRecord, where: str) -> CertificateRecord:
+    n_checked = item.get("n_checked")
+    return CertificateRecord(
+        circuit=circuit.name,
+        version=circuit.version,
+        domain_size=_field(item, "domain_size", int, where),
+        n_checked=n_checked if isinstance(n_checked, int) else None,
+        sampled=_field(item, "sampled", bool, where),
+        accuracy=float(_field(item, "accuracy", (int, float), where)),
+        counterexamples=_field(item, "counterexamples", list, where),
+        created=_created(item, where),
+    )
