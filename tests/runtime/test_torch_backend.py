@@ -31,10 +31,8 @@ def run_all(body: str, provider=None, keep: bool = False):
     graph, params, result = program(body)
     inputs = domain_batch(params)
     execution = TorchBackend(provider or ModelsProvider({})).run(graph, inputs, keep=keep)
-    rows = [
-        tuple(from_batch(t, x)[i] for (_, t), x in zip(params, inputs, strict=True))
-        for i in range(len(inputs[0]))
-    ]
+    columns = [from_batch(t, x) for (_, t), x in zip(params, inputs, strict=True)]
+    rows = list(zip(*columns, strict=True))
     return rows, from_batch(result, execution.output), execution, graph
 
 
