@@ -45,8 +45,9 @@ def _user_errors() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _params(p: int | None, n: int | None, h: int | None, w: int | None,
-            extra: list[str] | None) -> dict[str, int]:
+def _params(
+    p: int | None, n: int | None, h: int | None, w: int | None, extra: list[str] | None
+) -> dict[str, int]:
     params = {k: v for k, v in (("p", p), ("n", n), ("h", h), ("w", w)) if v is not None}
     for item in extra or []:
         key, eq, value = item.partition("=")
@@ -74,11 +75,16 @@ def data_list(group: Annotated[str | None, typer.Option(help="Only this family g
 
 
 @data_app.command("sample")
-def data_sample(task: Annotated[str, typer.Argument(help="Task name, e.g. mod_add or compose(f,g).")],
-                count: Annotated[int, typer.Option("--count", "-n", help="How many examples.")] = 5,
-                seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
-                p: POpt = None, length: LenOpt = None, h: HOpt = None, w: WOpt = None,
-                param: ParamOpt = None) -> None:
+def data_sample(
+    task: Annotated[str, typer.Argument(help="Task name, e.g. mod_add or compose(f,g).")],
+    count: Annotated[int, typer.Option("--count", "-n", help="How many examples.")] = 5,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    p: POpt = None,
+    length: LenOpt = None,
+    h: HOpt = None,
+    w: WOpt = None,
+    param: ParamOpt = None,
+) -> None:
     """Print random examples of a task in circ syntax."""
     from circ.learn.data import get_task
     from circ.learn.data.syntax import sample_lines
@@ -110,7 +116,11 @@ def _progress_callback(progress: Progress) -> Callable[[EvalEvent], None]:
 
 def train_command(
     tasks: Annotated[list[str], typer.Argument(help="Task names (each trained with every seed).")],
-    p: POpt = None, length: LenOpt = None, h: HOpt = None, w: WOpt = None, param: ParamOpt = None,
+    p: POpt = None,
+    length: LenOpt = None,
+    h: HOpt = None,
+    w: WOpt = None,
+    param: ParamOpt = None,
     frac: Annotated[float, typer.Option(help="Train fraction of the domain.")] = 0.5,
     seeds: Annotated[int, typer.Option(help="Number of seeds per task (0…N-1).")] = 1,
     seed0: Annotated[int, typer.Option("--seed", help="First seed.")] = 0,
@@ -150,31 +160,65 @@ def train_command(
         if resume and out is None:
             raise ConfigError("resume", "give --out, the folder whose checkpoints to continue")
         torch.set_num_threads(threads or os.cpu_count() or 1)
-        model = {"d_model": d_model, "n_heads": heads, "d_mlp": d_mlp or 4 * d_model, "n_layers": layers,
-                 "layernorm": layernorm, "causal": not encoder}
+        model = {
+            "d_model": d_model,
+            "n_heads": heads,
+            "d_mlp": d_mlp or 4 * d_model,
+            "n_layers": layers,
+            "layernorm": layernorm,
+            "causal": not encoder,
+        }
         optim = OptimConfig(lr=CPU_RECIPE_LR if lr is None else lr, weight_decay=wd, batch_size=batch_size)
-        runs = make_runs(tasks, range(seed0, seed0 + seeds), params=_params(p, length, h, w, param),
-                         model=model, optim=optim, steps=steps, frac=frac, target_acc=target_acc or None,
-                         eval_every=eval_every, n_samples=n_samples)
+        runs = make_runs(
+            tasks,
+            range(seed0, seed0 + seeds),
+            params=_params(p, length, h, w, param),
+            model=model,
+            optim=optim,
+            steps=steps,
+            frac=frac,
+            target_acc=target_acc or None,
+            eval_every=eval_every,
+            n_samples=n_samples,
+        )
         out = out or Path("runs") / f"{runs[0].name.rsplit('-s', 1)[0]}-{time.strftime('%Y%m%d-%H%M%S')}"
         n_groups = len(group_runs(runs))
         where = f"Ray ({ray_address})" if ray else device
         console.print(f"training {len(runs)} run(s) in {n_groups} vmap group(s) on {where} → {out}")
         start = time.perf_counter()
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[acc]}"), TimeElapsedColumn())
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[acc]}"),
+            TimeElapsedColumn(),
+        )
         with Progress(*columns, console=console) as progress:
-            results = train(runs, out_dir=out, resume=resume, device=device, ckpt_every=ckpt_every,
-                            on_eval=_progress_callback(progress), ray=ray_address if ray else None,
-                            gpus_per_group=gpus_per_group)
+            results = train(
+                runs,
+                out_dir=out,
+                resume=resume,
+                device=device,
+                ckpt_every=ckpt_every,
+                on_eval=_progress_callback(progress),
+                ray=ray_address if ray else None,
+                gpus_per_group=gpus_per_group,
+            )
         wall = time.perf_counter() - start
     table = Table(title=f"results ({wall:.1f} s)", header_style="bold")
     for col in ("run", "steps", "train acc", "val acc", "val loss", "stopped early"):
         table.add_column(col, justify="left" if col == "run" else "right")
     for r in results:
         f = r.final
-        table.add_row(r.run.name, str(r.steps), f"{f['train_acc']:.4f}", f"{f['val_acc']:.4f}",
-                      f"{f['val_loss']:.4f}", "yes" if r.stopped_early else "no")
+        table.add_row(
+            r.run.name,
+            str(r.steps),
+            f"{f['train_acc']:.4f}",
+            f"{f['val_acc']:.4f}",
+            f"{f['val_loss']:.4f}",
+            "yes" if r.stopped_early else "no",
+        )
     console.print(table)
-    console.print(f"curves: {out / 'curves.json'}, plot: {out / 'curves.png'}, "
-                  f"weights: {out}/<run>/model.safetensors")
+    console.print(
+        f"curves: {out / 'curves.json'}, plot: {out / 'curves.png'}, weights: {out}/<run>/model.safetensors"
+    )

@@ -53,8 +53,24 @@ def test_user_errors_are_one_line_and_exit_1() -> None:
 
 def test_train_writes_curves_plot_and_weights(tmp_path: Path) -> None:
     out = tmp_path / "run"
-    args = ["train", "mod_add", "--p", "5", "--seeds", "2", "--steps", "20", "--d-model", "32",
-            "--eval-every", "5", "--out", str(out), "--threads", "1"]
+    args = [
+        "train",
+        "mod_add",
+        "--p",
+        "5",
+        "--seeds",
+        "2",
+        "--steps",
+        "20",
+        "--d-model",
+        "32",
+        "--eval-every",
+        "5",
+        "--out",
+        str(out),
+        "--threads",
+        "1",
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "mod_add-p5-s1" in result.output

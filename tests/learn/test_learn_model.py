@@ -12,8 +12,9 @@ from circ.learn.model import ModelConfig, build_model, load_model, load_weights,
 
 
 def config(n: int = 4, **sizes: object) -> ModelConfig:
-    return ModelConfig.for_interface(get_task("seq_reverse", n=n).interface,
-                                     **{"d_model": 32, "n_heads": 4, "d_mlp": 64, **sizes})
+    return ModelConfig.for_interface(
+        get_task("seq_reverse", n=n).interface, **{"d_model": 32, "n_heads": 4, "d_mlp": 64, **sizes}
+    )
 
 
 def tokens(cfg: ModelConfig, batch: int = 6, seed: int = 0) -> torch.Tensor:
@@ -65,8 +66,15 @@ def test_hooks_are_named_by_module_path_with_documented_shapes() -> None:
     model = build_model(cfg, 0)
     logits, cache = model.run_with_cache(tokens(cfg))
     assert set(cache) == set(model.hook_names())
-    for name in ("hook_embed", "blocks.0.hook_resid_pre", "blocks.1.hook_attn_out", "blocks.1.mlp.hook_pre",
-                 "blocks.1.mlp.hook_post", "blocks.1.hook_resid_post", "hook_logits"):
+    for name in (
+        "hook_embed",
+        "blocks.0.hook_resid_pre",
+        "blocks.1.hook_attn_out",
+        "blocks.1.mlp.hook_pre",
+        "blocks.1.mlp.hook_post",
+        "blocks.1.hook_resid_post",
+        "hook_logits",
+    ):
         assert name in cache
     assert cache["blocks.0.hook_attn_out"].shape == (6, 8, 32)
     assert cache["blocks.1.mlp.hook_post"].shape == (6, 8, 64)

@@ -26,8 +26,10 @@ def local_ray() -> Iterator[None]:
 
 
 def test_groups_on_ray_match_in_process_training(local_ray: None, tmp_path: Path) -> None:
-    runs = [*make_runs(["mod_add"], [0, 1], params={"p": 5}, model=SMALL, steps=15, eval_every=5),
-            *make_runs(["seq_succ"], [0], params={"n": 2}, model=SMALL, steps=15, eval_every=5)]
+    runs = [
+        *make_runs(["mod_add"], [0, 1], params={"p": 5}, model=SMALL, steps=15, eval_every=5),
+        *make_runs(["seq_succ"], [0], params={"n": 2}, model=SMALL, steps=15, eval_every=5),
+    ]
     events: list[EvalEvent] = []
     remote = train(runs, ray="local", out_dir=tmp_path, on_eval=events.append)
     local = train(runs)
@@ -42,8 +44,23 @@ def test_groups_on_ray_match_in_process_training(local_ray: None, tmp_path: Path
 
 
 def test_cli_train_with_ray(local_ray: None, tmp_path: Path) -> None:
-    args = ["train", "mod_add", "--p", "5", "--seeds", "2", "--steps", "10", "--d-model", "32",
-            "--out", str(tmp_path), "--ray", "--threads", "1"]
+    args = [
+        "train",
+        "mod_add",
+        "--p",
+        "5",
+        "--seeds",
+        "2",
+        "--steps",
+        "10",
+        "--d-model",
+        "32",
+        "--out",
+        str(tmp_path),
+        "--ray",
+        "--threads",
+        "1",
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "on Ray (local)" in result.output

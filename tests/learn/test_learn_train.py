@@ -34,8 +34,9 @@ def train_alone(run: Run, steps: int) -> dict[str, torch.Tensor]:
     split = make_split(run.build_task(), run.frac, run.split_seed, run.n_samples)
     model = build_model(run.model, run.seed)
     o = run.optim
-    opt = torch.optim.AdamW(model.parameters(), lr=o.lr, betas=(o.beta1, o.beta2), eps=o.eps,
-                            weight_decay=o.weight_decay)
+    opt = torch.optim.AdamW(
+        model.parameters(), lr=o.lr, betas=(o.beta1, o.beta2), eps=o.eps, weight_decay=o.weight_decay
+    )
     gen = batch_generator(run)
     for _ in range(steps):
         x, y = split.train_x, split.train_y
@@ -57,8 +58,15 @@ def assert_same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor], 
 
 @pytest.mark.parametrize("batch_size", [None, 8])
 def test_ensemble_equals_training_each_model_alone(batch_size: int | None) -> None:
-    runs = make_runs(["mod_add", "mod_sub"], [0, 1, 2], params={"p": 7}, model=SMALL,
-                     optim=OptimConfig(lr=3e-3, batch_size=batch_size), steps=20, eval_every=100)
+    runs = make_runs(
+        ["mod_add", "mod_sub"],
+        [0, 1, 2],
+        params={"p": 7},
+        model=SMALL,
+        optim=OptimConfig(lr=3e-3, batch_size=batch_size),
+        steps=20,
+        eval_every=100,
+    )
     assert len(group_runs(runs)) == 1  # same shapes: one vmap ensemble of six, two tasks
     for run, res in zip(runs, train(runs), strict=True):
         assert res.steps == 20
@@ -66,9 +74,11 @@ def test_ensemble_equals_training_each_model_alone(batch_size: int | None) -> No
 
 
 def test_heterogeneous_runs_form_groups_and_keep_their_order() -> None:
-    runs = [*make_runs(["seq_succ"], [0], params={"n": 2}, model=SMALL, steps=3),
-            *make_runs(["mod_add"], [0, 1], params={"p": 5}, model=SMALL, steps=3),
-            *make_runs(["mod_add"], [2], params={"p": 5}, model={**SMALL, "d_model": 16}, steps=3)]
+    runs = [
+        *make_runs(["seq_succ"], [0], params={"n": 2}, model=SMALL, steps=3),
+        *make_runs(["mod_add"], [0, 1], params={"p": 5}, model=SMALL, steps=3),
+        *make_runs(["mod_add"], [2], params={"p": 5}, model={**SMALL, "d_model": 16}, steps=3),
+    ]
     groups = group_runs(runs)
     assert [len(g) for g in groups] == [1, 2, 1]
     results = train(runs)
@@ -77,8 +87,17 @@ def test_heterogeneous_runs_form_groups_and_keep_their_order() -> None:
 
 
 def test_members_that_reach_the_target_stop_and_match_their_solo_runs() -> None:
-    runs = make_runs(["seq_succ"], [0, 1, 2, 3], params={"n": 2}, model=SMALL, optim=OptimConfig(lr=3e-3),
-                     frac=0.8, steps=300, eval_every=1, target_acc=1.0)
+    runs = make_runs(
+        ["seq_succ"],
+        [0, 1, 2, 3],
+        params={"n": 2},
+        model=SMALL,
+        optim=OptimConfig(lr=3e-3),
+        frac=0.8,
+        steps=300,
+        eval_every=1,
+        target_acc=1.0,
+    )
     together = train(runs)
     assert all(r.stopped_early and r.final["val_acc"] == 1.0 for r in together)
     assert len({r.steps for r in together}) > 1  # they stop at different steps: the ensemble shrinks
@@ -100,16 +119,35 @@ def interrupt_at(step: int) -> Callable[[EvalEvent], None]:
     return on_eval
 
 
-@pytest.mark.parametrize(("task", "params", "batch_size", "target", "every", "cut"), [
-    ("mod_add", {"p": 7}, 8, None, 10, 35),  # minibatches: the generators' states must be restored
-    # seeds stop at steps 32, 36, 37, 45: one has left the ensemble at the step-35 checkpoint
-    ("seq_succ", {"n": 2}, None, 1.0, 5, 38),
-])
-def test_resume_gives_bit_identical_curves(tmp_path: Path, task: str, params: dict, batch_size: int | None,
-                                           target: float | None, every: int, cut: int) -> None:
+@pytest.mark.parametrize(
+    ("task", "params", "batch_size", "target", "every", "cut"),
+    [
+        ("mod_add", {"p": 7}, 8, None, 10, 35),  # minibatches: the generators' states must be restored
+        # seeds stop at steps 32, 36, 37, 45: one has left the ensemble at the step-35 checkpoint
+        ("seq_succ", {"n": 2}, None, 1.0, 5, 38),
+    ],
+)
+def test_resume_gives_bit_identical_curves(
+    tmp_path: Path,
+    task: str,
+    params: dict,
+    batch_size: int | None,
+    target: float | None,
+    every: int,
+    cut: int,
+) -> None:
     optim = OptimConfig(lr=3e-3, batch_size=batch_size)
-    runs = make_runs([task], [0, 1, 2, 3], params=params, model=SMALL, optim=optim, frac=0.8, steps=60,
-                     eval_every=1, target_acc=target)
+    runs = make_runs(
+        [task],
+        [0, 1, 2, 3],
+        params=params,
+        model=SMALL,
+        optim=optim,
+        frac=0.8,
+        steps=60,
+        eval_every=1,
+        target_acc=target,
+    )
     full = train(runs, out_dir=tmp_path / "full", ckpt_every=every)
     with pytest.raises(Interrupt):
         train(runs, out_dir=tmp_path / "cut", ckpt_every=every, on_eval=interrupt_at(cut))
@@ -127,8 +165,17 @@ def test_tiny_mod7_addition_reaches_full_val_accuracy() -> None:
     # With 39 training examples, whether mod 7 generalises depends on the seed (measured: 3 of 8 seeds
     # within 3k steps at this setting; seeds 5 and 7 by steps 1090 and 180), so two of those train as one
     # ensemble and one perfect model is required.
-    runs = make_runs(["mod_add"], [5, 7], params={"p": 7}, model={"d_model": 128, "d_mlp": 512},
-                     optim=OptimConfig(lr=1e-2), frac=0.8, steps=1500, eval_every=10, target_acc=1.0)
+    runs = make_runs(
+        ["mod_add"],
+        [5, 7],
+        params={"p": 7},
+        model={"d_model": 128, "d_mlp": 512},
+        optim=OptimConfig(lr=1e-2),
+        frac=0.8,
+        steps=1500,
+        eval_every=10,
+        target_acc=1.0,
+    )
     results = train(runs)
     assert any(r.final["val_acc"] == 1.0 and r.final["train_acc"] == 1.0 for r in results)
 
@@ -139,8 +186,14 @@ def test_outputs_curves_plot_and_loadable_weights(tmp_path: Path) -> None:
     curves = json.loads((tmp_path / "curves.json").read_text())
     assert list(curves) == ["mod_add-p5-s0", "mod_add-p5-s1"]
     assert [r["step"] for r in curves["mod_add-p5-s0"]] == [0, 4, 8, 12]
-    assert set(curves["mod_add-p5-s0"][0]) == {"step", "train_loss", "train_acc", "val_loss", "val_acc",
-                                               "weight_norm"}
+    assert set(curves["mod_add-p5-s0"][0]) == {
+        "step",
+        "train_loss",
+        "train_acc",
+        "val_loss",
+        "val_acc",
+        "weight_norm",
+    }
     assert (tmp_path / "curves.png").stat().st_size > 10_000
     assert json.loads((tmp_path / "runs.json").read_text())[1]["name"] == "mod_add-p5-s1"
     model = load_model(tmp_path / "mod_add-p5-s1" / "model.safetensors")
