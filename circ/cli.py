@@ -108,5 +108,72 @@ def compile_(
         console().print(graph_table(graph))
 
 
+@app.command()
+def run(
+    file: Annotated[Path, typer.Argument(help="the .circ program", show_default=False)],
+    input: Annotated[
+        list[str] | None,
+        typer.Option("--input", "-i", help="a parameter's value, NAME=VALUE (repeat per parameter)"),
+    ] = None,
+    inputs: Annotated[
+        Path | None, typer.Option(help="JSON lines, one object of parameter values per row")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="run on every input of the program's domain")] = False,
+    trace: Annotated[bool, typer.Option(help="print each row's reasoning trace")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="print JSON lines instead of a table")] = False,
+    entry: Annotated[str, typer.Option(help="the function to run")] = "main",
+    db: Annotated[str | None, typer.Option(help="catalog database URL (default: $CIRC_DB)")] = None,
+    limit: Annotated[int, typer.Option(help="rows to show in the table / traces")] = 20,
+) -> None:
+    """Run a program on learned circuits from the catalog (the shipped stdlib, then your own)."""
+    import time
+
+    from circ.learn.catalog import Catalog, CatalogError
+    from circ.run_program import run_file
+    from circ.runtime.catalog_provider import CatalogProvider
+    from circ.runtime.provider import CircuitUnavailable
+    from circ.runtime.values import InputError
+    from circ.settings import Settings
+    from circ.show_run import json_lines, results_table, trace_tree
+
+    if sum([bool(input), inputs is not None, all_]) > 1:
+        typer.echo("error: give one of --input, --inputs or --all", err=True)
+        raise typer.Exit(code=1)
+    settings = Settings.from_env(db=db)
+    start = time.perf_counter()
+    try:
+        with Catalog.open(settings) as catalog:
+            provider = CatalogProvider(catalog, settings.torch_device())
+            ran = run_file(
+                file,
+                provider,
+                assignments=input,
+                rows_file=inputs,
+                whole_domain=all_,
+                entry=entry,
+                keep=trace,
+                device=settings.torch_device(),
+            )
+    except CircError as exc:
+        raise fail(exc) from None
+    except (InputError, CircuitUnavailable, CatalogError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    seconds = time.perf_counter() - start
+    if json_:
+        for line in json_lines(ran):
+            sys.stdout.write(line + "\n")
+        return
+    out = console()
+    if trace:
+        for row in range(min(limit, ran.rows)):
+            out.print(trace_tree(ran, row))
+        return
+    out.print(results_table(ran, limit))
+    if ran.rows > limit:
+        out.print(f"[dim]… {ran.rows - limit:,} more rows (--json prints all)[/]")
+    out.print(f"[dim]{ran.rows:,} row{'' if ran.rows == 1 else 's'} in {seconds:.2f} s[/]", highlight=False)
+
+
 def main() -> None:
     app()

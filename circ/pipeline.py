@@ -1,4 +1,5 @@
-"""The front end as its list of stages: parse → check → lower (passes and backends come later)."""
+"""The front end as its list of stages: parse → check → lower (passes come later; running is in
+`circ.run_program`, kept apart so that checking never imports torch)."""
 
 from __future__ import annotations
 

@@ -15,6 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
+# Circuits the `color_provider` fixture trains: catalog name used in test programs → learn task.
+TRAINED = {"t.add": "color_add", "t.max": "color_max"}
+
 
 def example_files() -> list[Path]:
     return sorted(EXAMPLES.glob("*.circ"))
