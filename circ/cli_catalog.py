@@ -133,8 +133,24 @@ def show(name: NameArg, db: DbOpt = None) -> None:
         console.print(table)
 
 
-# `circ catalog certify NAME` is registered here by the verifier: it runs the circuit on its whole
-# domain (or a seeded sample) and records the result with `Catalog.add_certificate`.
+@catalog_app.command()
+def certify(
+    name: NameArg,
+    seed: Annotated[int, typer.Option(help="Seed of the sample, for domains too big to enumerate.")] = 0,
+    db: DbOpt = None,
+) -> None:
+    """Run a circuit on its whole domain (or a seeded sample of 10^6) against its task's reference."""
+    from circ.runtime.certify import certify as run_certification
+
+    with _opened(db) as catalog:
+        cert = run_certification(catalog, name, seed=seed)
+    how = "sampled" if cert.sampled else "every input"
+    console = _console()
+    console.print(
+        f"{name}: ", _certified(cert), f" on {cert.n_checked:,} inputs ({how})", sep="", highlight=False
+    )
+    for example in cert.counterexamples:
+        console.print(f"  {name}{example['input']} = {example['got']}, expected {example['expected']}")
 
 
 @catalog_app.command("export")

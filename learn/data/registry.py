@@ -52,10 +52,27 @@ def get_task(name: str, **params: int) -> Task:
             raise ConfigError(key, f"task {name} does not take {key!r} (it takes {takes})")
     parts = _compose_parts(name)
     if parts is not None:
-        return compose([get_task(p, **{k: v for k, v in params.items() if k in accepted_params(p)})
-                        for p in parts])
+        return compose(
+            [get_task(p, **{k: v for k, v in params.items() if k in accepted_params(p)}) for p in parts]
+        )
     return FAMILIES[name].build(**params)
 
 
 def task_names() -> list[str]:
     return list(FAMILIES)
+
+
+def task_from_key(key: str) -> Task:
+    """The task a `Task.key` names (`mod_add[p=97]`, `color_add`), as stored in the catalog."""
+    name, bracket, rest = key.partition("[")
+    if not bracket:
+        return get_task(key)
+    if not rest.endswith("]"):
+        raise ConfigError("task", f"cannot read the task key {key!r}")
+    params: dict[str, int] = {}
+    for item in rest[:-1].split(","):
+        param, eq, value = item.partition("=")
+        if not eq or not value.lstrip("-").isdigit():
+            raise ConfigError("task", f"cannot read the task key {key!r}")
+        params[param] = int(value)
+    return get_task(name, **params)
