@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+
 from circ.learn.data import get_task
 from circ.learn.data.domain import enumerate_inputs, sample_inputs
 from circ.learn.data.split import examples

@@ -16,6 +16,7 @@ import time
 
 import torch
 import torch.nn.functional as F
+
 from circ.learn.data import get_task, make_split
 from circ.learn.ensemble import Ensemble
 from circ.learn.model import ModelConfig, build_model

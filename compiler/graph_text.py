@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import networkx as nx
+
 from circ.compiler import nodes as N
 from circ.compiler.dot import label
 

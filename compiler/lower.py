@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import networkx as nx
+
 from circ.compiler import nodes as N
 from circ.lang import ast
 from circ.lang import types as T

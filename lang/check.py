@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import networkx as nx
+
 from circ.lang import ast
 from circ.lang import types as T
 from circ.lang.diagnostics import CircError, Diagnostic, did_you_mean, error, warning

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import functools
 
-from circ.lang import ast
-from circ.lang.diagnostics import CircError, error
 from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, UnexpectedToken, v_args
 from lark.lexer import PatternStr
+
+from circ.lang import ast
+from circ.lang.diagnostics import CircError, error
 
 # Tokens that can begin an expression: when the parser would take any of them, say "an expression".
 _EXPRESSION_STARTS = {"INT", "NAME", "LSQB", "LPAR", "TRUE", "FALSE", "IF", "FORALL", "NOT", "MINUS"}

@@ -10,8 +10,9 @@ separate ones (tests/learn check this to 1e-5).
 from __future__ import annotations
 
 import torch
-from circ.learn.model import CircuitTransformer, ModelConfig
 from torch.func import functional_call, stack_module_state, vmap
+
+from circ.learn.model import CircuitTransformer, ModelConfig
 
 
 class Ensemble:

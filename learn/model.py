@@ -38,11 +38,12 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from circ.learn.errors import ConfigError
-from circ.learn.interface import CircuitInterface
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
+
+from circ.learn.errors import ConfigError
+from circ.learn.interface import CircuitInterface
 
 try:  # optional: the GPU extra; used for half-precision CUDA tensors only
     from flash_attn import flash_attn_func  # type: ignore[import-not-found]
@@ -85,13 +86,24 @@ class ModelConfig:
     @classmethod
     def for_interface(cls, iface: CircuitInterface, **sizes: Any) -> ModelConfig:
         """The config whose vocab and positions fit a circuit interface; `sizes` set the rest."""
-        return cls.from_dict({"vocab": iface.in_vocab, "n_positions": iface.n_positions,
-                              "out_vocab": iface.out_vocab, "n_out": iface.n_out, **sizes})
+        return cls.from_dict(
+            {
+                "vocab": iface.in_vocab,
+                "n_positions": iface.n_positions,
+                "out_vocab": iface.out_vocab,
+                "n_out": iface.n_out,
+                **sizes,
+            }
+        )
 
     def check_interface(self, iface: CircuitInterface) -> None:
         """Raise a `ConfigError` naming the first field that does not fit `iface`."""
-        want = {"vocab": iface.in_vocab, "n_positions": iface.n_positions, "out_vocab": iface.out_vocab,
-                "n_out": iface.n_out}
+        want = {
+            "vocab": iface.in_vocab,
+            "n_positions": iface.n_positions,
+            "out_vocab": iface.out_vocab,
+            "n_out": iface.n_out,
+        }
         for key, value in want.items():
             have = getattr(self, key)
             if have != value:
@@ -132,8 +144,9 @@ def _attend(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, causal: bool, imp
     if causal:  # [q_pos, pos]: query i sits at position n_k - n_q + i
         mask = torch.arange(n_k, device=q.device) <= torch.arange(n_k - n_q, n_k, device=q.device)[:, None]
     if impl == "sdpa":
-        out = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2),
-                                             attn_mask=mask)
+        out = F.scaled_dot_product_attention(
+            q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), attn_mask=mask
+        )
         return out.transpose(1, 2)
     if impl != "math":
         raise ConfigError("attn_impl", f"must be auto, sdpa, flash or math, got {impl!r}")
@@ -226,8 +239,9 @@ class CircuitTransformer(nn.Module):
         self.hook_pos_embed = HookPoint()  # [pos, d_model]
         self.hook_logits = HookPoint()  # [batch, n_out, out_vocab]
 
-    def forward(self, tokens: torch.Tensor, *, attn_impl: str = "auto",
-                all_positions: bool = False) -> torch.Tensor:
+    def forward(
+        self, tokens: torch.Tensor, *, attn_impl: str = "auto", all_positions: bool = False
+    ) -> torch.Tensor:
         """tokens [batch, n_positions] → logits [batch, n_out, out_vocab] ([batch, n_positions, …]
         with `all_positions`). `attn_impl`: auto (flash_attn on half CUDA, else SDPA) | sdpa | math."""
         pos = tokens.shape[-1]
@@ -244,16 +258,20 @@ class CircuitTransformer(nn.Module):
         return [name for name, m in self.named_modules() if isinstance(m, HookPoint)]
 
     @torch.no_grad()
-    def run_with_cache(self, tokens: torch.Tensor,
-                       all_positions: bool = True) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def run_with_cache(
+        self, tokens: torch.Tensor, all_positions: bool = True
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """Logits and every hooked activation, by hook name (detached)."""
         cache: dict[str, torch.Tensor] = {}
 
         def keep(name: str) -> Any:
             return lambda _module, _inputs, out: cache.__setitem__(name, out.detach())
 
-        handles = [m.register_forward_hook(keep(name))
-                   for name, m in self.named_modules() if isinstance(m, HookPoint)]
+        handles = [
+            m.register_forward_hook(keep(name))
+            for name, m in self.named_modules()
+            if isinstance(m, HookPoint)
+        ]
         try:
             logits = self(tokens, all_positions=all_positions)
         finally:
@@ -283,8 +301,9 @@ def build_model(cfg: ModelConfig, seed: int, device: str | torch.device = "cpu")
     return init_weights(CircuitTransformer(cfg), seed).to(device)
 
 
-def save_weights(path: str | Path, state: dict[str, torch.Tensor], cfg: ModelConfig,
-                 metadata: dict[str, str] | None = None) -> None:
+def save_weights(
+    path: str | Path, state: dict[str, torch.Tensor], cfg: ModelConfig, metadata: dict[str, str] | None = None
+) -> None:
     """Weights as safetensors with the config (JSON) and any extra strings in the metadata."""
     meta = {"format": FORMAT, "config": json.dumps(cfg.to_dict(), sort_keys=True), **(metadata or {})}
     path = Path(path)

@@ -119,9 +119,15 @@ def _optim_from_dict(data: dict[str, Any]) -> OptimConfig:
     return OptimConfig(**data)
 
 
-def make_runs(tasks: Iterable[str], seeds: Iterable[int], *, params: Mapping[str, int] | None = None,
-              model: Mapping[str, Any] | None = None, optim: OptimConfig | None = None,
-              **options: Any) -> list[Run]:
+def make_runs(
+    tasks: Iterable[str],
+    seeds: Iterable[int],
+    *,
+    params: Mapping[str, int] | None = None,
+    model: Mapping[str, Any] | None = None,
+    optim: OptimConfig | None = None,
+    **options: Any,
+) -> list[Run]:
     """One run per (task, seed). Each task takes the `params` it accepts; a parameter no task takes is
     an error. `model` holds size fields (d_model, n_layers, …); vocab and positions come from the task.
     `options` are the remaining `Run` fields (steps, frac, target_acc, …)."""
@@ -138,8 +144,16 @@ def make_runs(tasks: Iterable[str], seeds: Iterable[int], *, params: Mapping[str
         iface = get_task(t, **task_params).interface
         cfg = ModelConfig.for_interface(iface, **dict(model or {}))
         for seed in seeds:
-            runs.append(Run(task=t, model=cfg, optim=optim or OptimConfig(), seed=seed,
-                            params=tuple(task_params.items()), **options))
+            runs.append(
+                Run(
+                    task=t,
+                    model=cfg,
+                    optim=optim or OptimConfig(),
+                    seed=seed,
+                    params=tuple(task_params.items()),
+                    **options,
+                )
+            )
     names = [r.name for r in runs]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

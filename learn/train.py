@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+
 from circ.learn.checkpoint import load_checkpoint, save_checkpoint
 from circ.learn.curves import Record, plot_curves, save_curves
 from circ.learn.data import Split, make_split
@@ -123,8 +124,10 @@ class _Group:
         self.train_x = torch.stack([s.train_x for s in splits]).to(device)  # [N, n_train, pos]
         self.train_y = torch.stack([s.train_y for s in splits]).to(device)  # [N, n_train, n_out]
         self.eval_train = self.train_x[:, : cut[0]], self.train_y[:, : cut[0]]
-        self.val = (torch.stack([s.val_x[: cut[1]] for s in splits]).to(device),
-                    torch.stack([s.val_y[: cut[1]] for s in splits]).to(device))
+        self.val = (
+            torch.stack([s.val_x[: cut[1]] for s in splits]).to(device),
+            torch.stack([s.val_y[: cut[1]] for s in splits]).to(device),
+        )
         self.step = 0
         self.active = list(range(len(runs)))  # run indices still training, in ensemble order
         self.curves: list[list[Record]] = [[] for _ in runs]
@@ -181,9 +184,16 @@ class _Group:
         target = self.runs[0].target_acc
         reached = []
         for row, i in enumerate(self.active):
-            self.curves[i].append({"step": self.step, "train_loss": tl[row].item(),
-                                   "train_acc": ta[row].item(), "val_loss": vl[row].item(),
-                                   "val_acc": va[row].item(), "weight_norm": norms[row].item()})
+            self.curves[i].append(
+                {
+                    "step": self.step,
+                    "train_loss": tl[row].item(),
+                    "train_acc": ta[row].item(),
+                    "val_loss": vl[row].item(),
+                    "val_acc": va[row].item(),
+                    "weight_norm": norms[row].item(),
+                }
+            )
             if target is not None and va[row].item() >= target:
                 reached.append(row)
         return reached
@@ -212,9 +222,16 @@ class _Group:
             self.active = []
 
 
-def train_group(runs: Sequence[Run], *, device: str | torch.device = "cpu", ckpt_path: Path | None = None,
-                resume: bool = False, ckpt_every: int = 500, on_eval: OnEval | None = None,
-                group: int = 0) -> list[RunResult]:
+def train_group(
+    runs: Sequence[Run],
+    *,
+    device: str | torch.device = "cpu",
+    ckpt_path: Path | None = None,
+    resume: bool = False,
+    ckpt_every: int = 500,
+    on_eval: OnEval | None = None,
+    group: int = 0,
+) -> list[RunResult]:
     """Train one group (runs of one shape) as a vmap ensemble; see the module docstring."""
     if ckpt_every < 1:
         raise ConfigError("ckpt_every", f"must be a positive integer, got {ckpt_every}")
@@ -230,8 +247,16 @@ def train_group(runs: Sequence[Run], *, device: str | torch.device = "cpu", ckpt
             g.finish(g.evaluate())
             if on_eval is not None:
                 last = [c[-1]["val_acc"] if c else 0.0 for c in g.curves]
-                on_eval(EvalEvent(group, g.step, steps, tuple(r.name for r in runs), tuple(last),
-                                  tuple(i in g.finals for i in range(len(runs)))))
+                on_eval(
+                    EvalEvent(
+                        group,
+                        g.step,
+                        steps,
+                        tuple(r.name for r in runs),
+                        tuple(last),
+                        tuple(i in g.finals for i in range(len(runs))),
+                    )
+                )
         if g.step == steps or not g.active:
             break
         g.update()
@@ -241,13 +266,30 @@ def train_group(runs: Sequence[Run], *, device: str | torch.device = "cpu", ckpt
     if ckpt_path is not None:  # a finished group resumes to its results without training
         save_checkpoint(ckpt_path, g.checkpoint())
     wall = time.perf_counter() - start
-    return [RunResult(r, g.curves[i], {k: v.cpu() for k, v in g.finals[i][0].items()}, g.finals[i][1],
-                      g.finals[i][1] < steps, wall) for i, r in enumerate(runs)]
+    return [
+        RunResult(
+            r,
+            g.curves[i],
+            {k: v.cpu() for k, v in g.finals[i][0].items()},
+            g.finals[i][1],
+            g.finals[i][1] < steps,
+            wall,
+        )
+        for i, r in enumerate(runs)
+    ]
 
 
-def train(runs: Sequence[Run], *, out_dir: str | Path | None = None, resume: bool = False,
-          device: str = "cpu", ckpt_every: int = 500, on_eval: OnEval | None = None,
-          ray: str | None = None, gpus_per_group: float = 0.0) -> list[RunResult]:
+def train(
+    runs: Sequence[Run],
+    *,
+    out_dir: str | Path | None = None,
+    resume: bool = False,
+    device: str = "cpu",
+    ckpt_every: int = 500,
+    on_eval: OnEval | None = None,
+    ray: str | None = None,
+    gpus_per_group: float = 0.0,
+) -> list[RunResult]:
     """Train every run; results come back in the order of `runs`.
 
     `out_dir` receives checkpoints (`checkpoints/<group>.pt`), each run's final weights
@@ -266,12 +308,22 @@ def train(runs: Sequence[Run], *, out_dir: str | Path | None = None, resume: boo
     if ray is not None:
         from circ.learn.ray_backend import train_groups_ray
 
-        grouped = train_groups_ray(groups, ckpts, address=ray, resume=resume, ckpt_every=ckpt_every,
-                                   gpus_per_group=gpus_per_group, on_eval=on_eval)
+        grouped = train_groups_ray(
+            groups,
+            ckpts,
+            address=ray,
+            resume=resume,
+            ckpt_every=ckpt_every,
+            gpus_per_group=gpus_per_group,
+            on_eval=on_eval,
+        )
     else:
-        grouped = [train_group(g, device=device, ckpt_path=c, resume=resume, ckpt_every=ckpt_every,
-                               on_eval=on_eval, group=i)
-                   for i, (g, c) in enumerate(zip(groups, ckpts, strict=True))]
+        grouped = [
+            train_group(
+                g, device=device, ckpt_path=c, resume=resume, ckpt_every=ckpt_every, on_eval=on_eval, group=i
+            )
+            for i, (g, c) in enumerate(zip(groups, ckpts, strict=True))
+        ]
     by_name = {res.run.name: res for results in grouped for res in results}
     results = [by_name[n] for n in names]
     if out is not None:
@@ -284,14 +336,27 @@ def write_outputs(out: Path, results: Sequence[RunResult]) -> None:
     for res in results:
         task = res.run.build_task()
         (out / res.run.name).mkdir(exist_ok=True)
-        meta = {"task": task.key, "signature": task.signature, "run": json.dumps(res.run.to_dict()),
-                "steps": str(res.steps), "val_acc": repr(res.final["val_acc"])}
+        meta = {
+            "task": task.key,
+            "signature": task.signature,
+            "run": json.dumps(res.run.to_dict()),
+            "steps": str(res.steps),
+            "val_acc": repr(res.final["val_acc"]),
+        }
         save_weights(out / res.run.name / "model.safetensors", res.state, res.run.model, meta)
     curves = {res.run.name: res.curves for res in results}
     save_curves(out / "curves.json", curves)
-    summary = [{"name": r.run.name, "run": r.run.to_dict(), "steps": r.steps,
-                "stopped_early": r.stopped_early, "wall_s": r.wall_s,
-                **{f"final_{k}": v for k, v in r.final.items() if k != "step"}} for r in results]
+    summary = [
+        {
+            "name": r.run.name,
+            "run": r.run.to_dict(),
+            "steps": r.steps,
+            "stopped_early": r.stopped_early,
+            "wall_s": r.wall_s,
+            **{f"final_{k}": v for k, v in r.final.items() if k != "step"},
+        }
+        for r in results
+    ]
     (out / "runs.json").write_text(json.dumps(summary, indent=1))
     title = ", ".join(sorted({r.run.build_task().key for r in results}))
     plot_curves(out / "curves.png", curves, title=title)

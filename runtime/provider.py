@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import torch
+
 from circ.lang import types as T
 from circ.learn.interface import CircuitInterface
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 import torch
+
 from circ.compiler import nodes as N
 from circ.lang import types as T
 from circ.runtime.provider import CircuitProvider, LoadedCircuit

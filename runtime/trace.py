@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import networkx as nx
+
 from circ.compiler import nodes as N
 from circ.compiler.dot import label
 from circ.lang import ast

@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 
 import torch
+
 from circ.lang import types as T
 
 DOMAIN_LIMIT = 10**7  # DESIGN §6.1: domains up to 10^7 points are enumerated whole

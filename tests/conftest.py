@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from circ.learn.data import get_task
 from circ.learn.model import CircuitTransformer, ModelConfig
 from circ.learn.run import OptimConfig, Run
 from circ.learn.train import train
 from circ.runtime.provider import LoadedCircuit, ModelsProvider
+
 from support import EXAMPLES, TRAINED
 
 

@@ -25,6 +25,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
 from circ.learn.catalog.manifest import BLOBS, MANIFEST, PackagedCatalog, read_manifest, write_manifest
 from circ.learn.catalog.records import (
     MAX_COUNTEREXAMPLES,
@@ -40,11 +45,6 @@ from circ.learn.catalog.records import (
 )
 from circ.learn.catalog.schema import Certificate, Circuit, Extraction, TrainingRun, migrate, open_engine
 from circ.learn.store import BlobStore
-from sqlalchemy import select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
-
 from circ.settings import Settings, sqlite_path
 
 if TYPE_CHECKING:
@@ -140,8 +140,9 @@ class Catalog:
 
     def load_model(self, ref: str, version: int | None = None, device: str = "cpu") -> nn.Module:
         """The circuit as an eval-mode `CircuitTransformer` (imports torch)."""
-        from circ.learn.model import CircuitTransformer, ModelConfig
         from safetensors.torch import load
+
+        from circ.learn.model import CircuitTransformer, ModelConfig
 
         record = self.get(ref, version)
         model = CircuitTransformer(ModelConfig.from_dict(record.config))

@@ -17,7 +17,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
 
-from circ.learn.catalog.records import CatalogError, utcnow
 from sqlalchemy import (
     JSON,
     Connection,
@@ -33,6 +32,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from circ.learn.catalog.records import CatalogError, utcnow
 
 SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000  # a writer waits this long for another process's transaction

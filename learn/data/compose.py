@@ -11,6 +11,7 @@ import itertools
 from collections.abc import Sequence
 
 import numpy as np
+
 from circ.learn.data.task import Task
 from circ.learn.errors import ConfigError
 
@@ -24,8 +25,10 @@ def compose(tasks: Sequence[Task]) -> Task:
             raise ConfigError("compose", f"{t.name} takes {n} arguments; only unary tasks compose")
     for outer, inner in itertools.pairwise(tasks):
         if inner.out_type != outer.arg_types[0]:
-            raise ConfigError("compose", f"{inner.name} returns {inner.out_type} but {outer.name} takes "
-                                         f"{outer.arg_types[0]}")
+            raise ConfigError(
+                "compose",
+                f"{inner.name} returns {inner.out_type} but {outer.name} takes {outer.arg_types[0]}",
+            )
     if len(tasks) == 1:
         return tasks[0]
     chain = tuple(reversed(tasks))  # innermost first
@@ -38,8 +41,17 @@ def compose(tasks: Sequence[Task]) -> Task:
     params = tuple(sorted({kv for t in tasks for kv in t.params}))
     parts = tuple(p for t in tasks for p in (t.parts or (t.key,)))
     docs = " ∘ ".join(t.name for t in tasks)
-    return Task(f"compose({','.join(t.name for t in tasks)})", params, chain[0].arg_types, tasks[0].out_type,
-                fn, docs, chain[0].valid, sum(t.depth for t in tasks), parts)
+    return Task(
+        f"compose({','.join(t.name for t in tasks)})",
+        params,
+        chain[0].arg_types,
+        tasks[0].out_type,
+        fn,
+        docs,
+        chain[0].valid,
+        sum(t.depth for t in tasks),
+        parts,
+    )
 
 
 def random_chain(pool: Sequence[Task], depth: int, seed: int) -> Task:

@@ -8,6 +8,7 @@ leaves' values. Enumeration is `arange` + digit extraction; sampling draws each 
 from __future__ import annotations
 
 import numpy as np
+
 from circ.lang.types import parts
 from circ.learn.data.task import Task
 
@@ -16,8 +17,10 @@ MAX_ENUMERATE = 1 << 22  # ~4M inputs: beyond this a domain is sampled, not list
 
 def _leaves(task: Task) -> tuple[np.ndarray, np.ndarray]:
     leaves = [leaf for t in task.arg_types for leaf in parts(t)]
-    return (np.array([leaf.size for leaf in leaves], dtype=np.int64),
-            np.array([leaf.low for leaf in leaves], dtype=np.int64))
+    return (
+        np.array([leaf.size for leaf in leaves], dtype=np.int64),
+        np.array([leaf.low for leaf in leaves], dtype=np.int64),
+    )
 
 
 def _split_args(task: Task, flat: np.ndarray) -> list[np.ndarray]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+
 from circ.lang.types import BOOL, COLOR, Type
 from circ.learn.data.task import Family, Task, check_int
 
@@ -21,8 +22,9 @@ def _recolor_family() -> Family:
 
     def build(a: int = 1, b: int = 2) -> Task:
         a, b = check_int("a", a, 0, 9), check_int("b", b, 0, 9)
-        return Task("color_recolor", (("a", a), ("b", b)), (COLOR,), COLOR,
-                    lambda x: np.where(x == a, b, x), doc)
+        return Task(
+            "color_recolor", (("a", a), ("b", b)), (COLOR,), COLOR, lambda x: np.where(x == a, b, x), doc
+        )
 
     return Family("color_recolor", "element", build, (("a", 1), ("b", 2)), doc)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+
 from circ.lang.types import GridT
 from circ.learn.data.task import Family, Task, check_int
 
@@ -16,8 +17,9 @@ DEFAULT_H = DEFAULT_W = 3
 Op = Callable[[np.ndarray], np.ndarray]  # [N, h, w] -> [N, h', w']
 
 
-def _family(name: str, doc: str, op: Op, transposes: bool = False,
-            extra: tuple[tuple[str, int], ...] = ()) -> Family:
+def _family(
+    name: str, doc: str, op: Op, transposes: bool = False, extra: tuple[tuple[str, int], ...] = ()
+) -> Family:
     """`extra` are colour parameters (0–9) that `op` takes as keywords after the grid."""
 
     def build(h: int = DEFAULT_H, w: int = DEFAULT_W, **colours: int) -> Task:
@@ -25,8 +27,14 @@ def _family(name: str, doc: str, op: Op, transposes: bool = False,
         kw = {k: check_int(k, colours.get(k, d), 0, 9) for k, d in extra}
         out = GridT(w, h) if transposes else GridT(h, w)
         params = (("h", h), ("w", w), *kw.items())
-        return Task(name, params, (GridT(h, w),), out,
-                    lambda g: op(g.reshape(-1, h, w), **kw).reshape(g.shape[0], -1), doc)
+        return Task(
+            name,
+            params,
+            (GridT(h, w),),
+            out,
+            lambda g: op(g.reshape(-1, h, w), **kw).reshape(g.shape[0], -1),
+            doc,
+        )
 
     return Family(name, "grid", build, (("h", DEFAULT_H), ("w", DEFAULT_W), *extra), doc)
 
@@ -55,15 +63,19 @@ FAMILIES = (
     _family("grid_hmirror", "mirror top ↔ bottom", lambda g: g[:, ::-1, :]),
     _family("grid_vmirror", "mirror left ↔ right", lambda g: g[:, :, ::-1]),
     _family("grid_dmirror", "mirror on the main diagonal", lambda g: g.transpose(0, 2, 1), True),
-    _family("grid_cmirror", "mirror on the anti-diagonal",
-            lambda g: g[:, ::-1, ::-1].transpose(0, 2, 1), True),
+    _family(
+        "grid_cmirror", "mirror on the anti-diagonal", lambda g: g[:, ::-1, ::-1].transpose(0, 2, 1), True
+    ),
     _family("grid_transpose", "rows become columns", lambda g: g.transpose(0, 2, 1), True),
-    _family("grid_recolor", "every cell of colour a becomes b", lambda g, a, b: np.where(g == a, b, g),
-            extra=(("a", 1), ("b", 2))),
+    _family(
+        "grid_recolor",
+        "every cell of colour a becomes b",
+        lambda g, a, b: np.where(g == a, b, g),
+        extra=(("a", 1), ("b", 2)),
+    ),
     _family("grid_shift_down", "shift down one row, wrapping", lambda g: np.roll(g, 1, axis=1)),
     _family("grid_shift_up", "shift up one row, wrapping", lambda g: np.roll(g, -1, axis=1)),
     _family("grid_shift_right", "shift right one column, wrapping", lambda g: np.roll(g, 1, axis=2)),
     _family("grid_shift_left", "shift left one column, wrapping", lambda g: np.roll(g, -1, axis=2)),
-    _family("grid_flood", "flood-fill the top-left cell's region with colour c", _flood,
-            extra=(("c", 0),)),
+    _family("grid_flood", "flood-fill the top-left cell's region with colour c", _flood, extra=(("c", 0),)),
 )

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Callable
 
 import numpy as np
+
 from circ.lang.types import ModT
 from circ.learn.data.task import Family, Task, check_int
 from circ.learn.errors import ConfigError
@@ -30,12 +31,17 @@ def _inverses(p: int) -> np.ndarray:
     return np.array([pow(b, p - 2, p) if b else 0 for b in range(p)], dtype=np.int64)
 
 
-def _binary(name: str, doc: str, op: Callable[[np.ndarray, np.ndarray, int], np.ndarray],
-            prime: bool = False, nonzero_b: bool = False) -> Family:
+def _binary(
+    name: str,
+    doc: str,
+    op: Callable[[np.ndarray, np.ndarray, int], np.ndarray],
+    prime: bool = False,
+    nonzero_b: bool = False,
+) -> Family:
     def build(p: int = DEFAULT_P) -> Task:
         p = _check_p(p, prime)
         z = ModT(p)
-        valid = (lambda a, b: (b[:, 0] != 0)) if nonzero_b else None
+        valid = (lambda a, b: b[:, 0] != 0) if nonzero_b else None
         return Task(name, (("p", p),), (z, z), z, lambda a, b: op(a, b, p) % p, doc, valid)
 
     return Family(name, "modular", build, (("p", DEFAULT_P),), doc)

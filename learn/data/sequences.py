@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+
 from circ.lang.types import BOOL, COLOR, IntT, SeqT, Type
 from circ.learn.data.task import Family, Task, check_int
 
 DEFAULT_N = 5  # 10⁵ inputs: small enough to enumerate and split by fraction
 
 
-def _family(name: str, doc: str, fn: Callable[[np.ndarray], np.ndarray],
-            out: Callable[[int], Type] = lambda n: SeqT(COLOR, n)) -> Family:
+def _family(
+    name: str,
+    doc: str,
+    fn: Callable[[np.ndarray], np.ndarray],
+    out: Callable[[int], Type] = lambda n: SeqT(COLOR, n),
+) -> Family:
     def build(n: int = DEFAULT_N) -> Task:
         n = check_int("n", n, 1, 64)
         return Task(name, (("n", n),), (SeqT(COLOR, n),), out(n), fn, doc)
@@ -40,8 +45,12 @@ FAMILIES = (
     _family("seq_sort", "sorted ascending", lambda x: np.sort(x, axis=1)),
     _family("seq_sort_desc", "sorted descending", lambda x: np.sort(x, axis=1)[:, ::-1]),
     _family("seq_cumsum", "prefix sums mod 10", lambda x: np.cumsum(x, axis=1) % 10),
-    _family("seq_histogram", "count of each element's value in the sequence", _histogram,
-            lambda n: SeqT(IntT(1, n), n)),
+    _family(
+        "seq_histogram",
+        "count of each element's value in the sequence",
+        _histogram,
+        lambda n: SeqT(IntT(1, n), n),
+    ),
     _family("seq_parity", "whether the sum is odd", lambda x: x.sum(axis=1) % 2, lambda n: BOOL),
     _family("seq_succ", "each element + 1 mod 10", lambda x: (x + 1) % 10),
     _family("seq_pred", "each element − 1 mod 10", lambda x: (x - 1) % 10),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+
 from circ.learn.data.domain import MAX_ENUMERATE, enumerate_inputs, sample_inputs
 from circ.learn.data.task import Task
 from circ.learn.errors import ConfigError

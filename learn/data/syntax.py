@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from circ.lang.types import BoolT, GridT, ScalarT, SeqT, TupleT, Type, Value, unflatten
 from circ.learn.data.task import Task
 
@@ -23,8 +24,9 @@ def format_value(t: Type, value: Value) -> str:
 
 def format_example(task: Task, args: list[np.ndarray], out: np.ndarray, row: int) -> str:
     """Row `row` of raw argument/output arrays as one line of circ."""
-    shown = [format_value(t, unflatten(t, a[row].tolist()))
-             for t, a in zip(task.arg_types, args, strict=True)]
+    shown = [
+        format_value(t, unflatten(t, a[row].tolist())) for t, a in zip(task.arg_types, args, strict=True)
+    ]
     result = format_value(task.out_type, unflatten(task.out_type, out[row].tolist()))
     return f"{task.name}({', '.join(shown)}) = {result}"
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+
 from circ.lang.types import Type, domain_size
 from circ.learn.interface import CircuitInterface
 

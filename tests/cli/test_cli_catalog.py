@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from circ.learn.catalog import Catalog
-from circ.learn.model import ModelConfig, build_model, save_weights
 from typer.testing import CliRunner
 
 from circ.cli import app
+from circ.learn.catalog import Catalog
+from circ.learn.model import ModelConfig, build_model, save_weights
 
 CONFIG = ModelConfig(vocab=8, n_positions=3, out_vocab=7, n_out=1, d_model=16, n_heads=2, d_mlp=32)
 runner = CliRunner()

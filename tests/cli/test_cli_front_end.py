@@ -6,10 +6,11 @@ import subprocess
 import sys
 
 import pytest
-from support import EXAMPLES, error_files, example_files
 from typer.testing import CliRunner
 
 from circ.cli import app
+
+from support import EXAMPLES, error_files, example_files
 
 runner = CliRunner()
 

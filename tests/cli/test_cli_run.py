@@ -6,13 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from circ.learn.catalog import Catalog
-from circ.learn.data import get_task
-from circ.learn.model import save_weights
-from support import TRAINED
 from typer.testing import CliRunner
 
 from circ.cli import app
+from circ.learn.catalog import Catalog
+from circ.learn.data import get_task
+from circ.learn.model import save_weights
+
+from support import TRAINED
 
 runner = CliRunner()
 

@@ -7,10 +7,12 @@ import shutil
 import subprocess
 
 import pytest
+
 from circ.compiler.dot import to_dot
 from circ.compiler.lower import lower
 from circ.lang.check import check
 from circ.lang.modules import load
+
 from support import example_files
 
 

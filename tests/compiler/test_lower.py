@@ -7,6 +7,7 @@ from collections import Counter
 
 import networkx as nx
 import pytest
+
 from circ.compiler import nodes as N
 from circ.compiler.graph_text import to_text
 from circ.compiler.lower import lower
@@ -14,6 +15,7 @@ from circ.lang import types as T
 from circ.lang.check import check
 from circ.lang.diagnostics import CircError
 from circ.lang.modules import load, load_text
+
 from support import assert_golden, example_files
 
 PRELUDE = """

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from circ.lang import ast
 from circ.lang import types as T
 from circ.lang.check import Checked, check
 from circ.lang.diagnostics import CircError
 from circ.lang.modules import load, load_text
+
 from support import example_files
 
 PRELUDE = """

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from circ.lang.diagnostics import CircError, render
-from support import EXAMPLES, error_files
 
+from circ.lang.diagnostics import CircError, render
 from circ.pipeline import check_file
+
+from support import EXAMPLES, error_files
 
 EXPECTED = [
     ("argument_type.circ", 6, 11, "argument 1 of `reverse` should be Seq[Color, 6], but this is Mod[97]"),

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.lark import from_lark
+
 from circ.compiler.lower import lower
 from circ.lang.check import check
 from circ.lang.diagnostics import CircError, render
 from circ.lang.modules import load
 from circ.lang.parser import grammar
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from hypothesis.extra.lark import from_lark
+
 from support import example_files
 
 _EXAMPLES = {p.name: p.read_bytes() for p in example_files()}

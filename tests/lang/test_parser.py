@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+
 from circ.lang import ast
 from circ.lang.diagnostics import CircError
 from circ.lang.parser import parse
+
 from support import assert_golden, example_files
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from circ.lang import types as T
 from hypothesis import given
 from hypothesis import strategies as st
+
+from circ.lang import types as T
 
 
 def test_encodings_follow_design_section_3() -> None:

@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from safetensors.torch import load as load_tensors
+from sqlalchemy import create_engine, inspect
+
 from circ.learn import model as circuit_model
 from circ.learn.catalog import (
     MAX_COUNTEREXAMPLES,
@@ -24,11 +27,9 @@ from circ.learn.catalog import (
 )
 from circ.learn.catalog.catalog import CIRCUIT_FORMAT
 from circ.learn.model import ModelConfig, build_model, save_weights
-from safetensors.torch import load as load_tensors
-from sqlalchemy import create_engine, inspect
-from support import ROOT
-
 from circ.settings import Settings, user_data_dir
+
+from support import ROOT
 
 SIGNATURE = "add(a: Mod[7], b: Mod[7]) -> Mod[7]"
 CONTRACT = "ensures result == (a + b) % 7"

@@ -6,10 +6,10 @@ import json
 import re
 from pathlib import Path
 
-from circ.learn.data import families
 from typer.testing import CliRunner
 
 from circ.cli import app
+from circ.learn.data import families
 
 runner = CliRunner()
 

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+
 from circ.lang.types import contains, decode, encode, encoding, flatten, unflatten
 from circ.learn.data import compose, families, get_task, make_split, random_chain
 from circ.learn.data.domain import enumerate_inputs, sample_inputs

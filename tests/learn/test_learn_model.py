@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import torch
+
 from circ.learn.data import get_task
 from circ.learn.errors import ConfigError
 from circ.learn.model import ModelConfig, build_model, load_model, load_weights, save_weights

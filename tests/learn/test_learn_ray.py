@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from circ.learn.run import make_runs
-from circ.learn.train import EvalEvent, train
 from typer.testing import CliRunner
 
 from circ.cli import app
+from circ.learn.run import make_runs
+from circ.learn.train import EvalEvent, train
 
 ray = pytest.importorskip("ray")
 

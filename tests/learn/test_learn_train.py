@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+
 from circ.learn.data import make_split
 from circ.learn.errors import ConfigError, UnknownTaskError
 from circ.learn.model import load_model

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from circ.lang.parser import parse
 from circ.runtime.contracts import Undefined, euclid_div, euclid_mod, evaluate, satisfied
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+
 from circ.compiler import nodes as N
 from circ.compiler.lower import lower
 from circ.lang.check import check

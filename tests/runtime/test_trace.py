@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+
 from circ.compiler.lower import lower
 from circ.lang.check import check
 from circ.lang.modules import load_text

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from circ.lang import types as T
 from circ.runtime.values import (
     InputError,
