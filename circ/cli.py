@@ -175,5 +175,35 @@ def run(
     out.print(f"[dim]{ran.rows:,} row{'' if ran.rows == 1 else 's'} in {seconds:.2f} s[/]", highlight=False)
 
 
+stdlib_app = typer.Typer(help="The shipped circuits: train, certify and package them.", no_args_is_help=True)
+app.add_typer(stdlib_app, name="stdlib")
+
+
+@stdlib_app.command("build")
+def stdlib_build(
+    only: Annotated[list[str] | None, typer.Option("--only", help="just this circuit (repeatable)")] = None,
+    out: Annotated[Path | None, typer.Option(help="where to write the packaged catalog")] = None,
+) -> None:
+    """Train every stdlib circuit that has a recipe, certify it on its whole domain, package it."""
+    from circ.stdlib_build import RecipeError, build
+
+    try:
+        with console().status("training the stdlib circuits…"):
+            built, missing = build(out, only)
+    except RecipeError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+    for item in built:
+        cert = item.certificate
+        style = "green" if cert.certified else "red"
+        console().print(
+            f"[{style}]{item.name}: {cert.accuracy:.2%} on {cert.n_checked:,} inputs[/]", highlight=False
+        )
+    if missing:
+        console().print(f"[yellow]no recipe yet ({len(missing)}):[/] {', '.join(missing)}", highlight=False)
+    if any(not b.certificate.certified for b in built):
+        raise typer.Exit(code=1)
+
+
 def main() -> None:
     app()

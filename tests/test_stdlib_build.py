@@ -1,0 +1,51 @@
+"""The stdlib build, and the circuits that ship: a fresh install runs programs on them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from circ.cli import app
+from circ.learn.catalog import Catalog
+from circ.settings import Settings
+from circ.stdlib_build import RECIPES, build, declared_circuits
+
+
+def test_every_recipe_names_a_declared_circuit() -> None:
+    declared = declared_circuits()
+    assert set(RECIPES) <= set(declared)
+    assert declared["color.add"] == ("(Color, Color) -> Color", "ensures result == (a + b) % 10")
+
+
+def test_a_partial_build_trains_certifies_and_keeps_what_was_shipped(tmp_path: Path) -> None:
+    built, missing = build(tmp_path, only=["color.succ"])
+    assert [(b.name, b.certificate.certified) for b in built] == [("color.succ", True)]
+    assert "mod97.add" in missing
+    build(tmp_path, only=["color.max"])
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert sorted(c["name"] for c in manifest["circuits"]) == ["color.max", "color.succ"]
+
+
+def test_shipped_circuits_are_certified_and_run_the_combinators_example(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("CIRC_HOME", str(tmp_path))  # an empty user catalog: only the stdlib answers
+    monkeypatch.delenv("CIRC_DB", raising=False)
+    with Catalog.open(Settings.from_env()) as catalog:
+        shipped = {r.name: r for r in catalog.circuits()}
+        assert set(shipped) == set(RECIPES) and {r.source for r in shipped.values()} == {"stdlib"}
+        assert all(catalog.latest_certificate(name).certified for name in shipped)
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    args = [
+        "-i",
+        "xs=[1, 2, 3, 4, 5, 9]",
+        "-i",
+        "ys=[0, 0, 0, 0, 0, 5]",
+        "-i",
+        "g=[[1, 0, 1], [2, 1, 3], [1, 1, 1]]",
+    ]
+    result = CliRunner().invoke(app, ["run", str(examples / "combinators.circ"), *args, "--json"])
+    assert result.exit_code == 0, result.output
+    output = json.loads(result.output)["output"]
+    # brighten adds 2 to each colour, zip_with adds ys, fold takes the max, map recolours 1 → 2
+    assert output == [[3, 4, 5, 6, 7, 6], 9, [[2, 0, 2], [2, 2, 3], [2, 2, 2]]]
