@@ -10,17 +10,16 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from circ.lang.types import Type, unflatten
-from circ.learn.catalog import Catalog, CertificateRecord
+from circ.lang.types import Type, format_value, unflatten
+from circ.learn.catalog import MAX_COUNTEREXAMPLES, Catalog, CatalogError, CertificateRecord
 from circ.learn.data import task_from_key
 from circ.learn.data.domain import MAX_ENUMERATE, enumerate_inputs, sample_inputs
 from circ.learn.data.split import examples
 from circ.learn.data.task import Task
-from circ.runtime.values import format_value
+from circ.learn.errors import ConfigError
 
 EXHAUSTIVE_LIMIT = min(10**7, MAX_ENUMERATE)  # DESIGN: ≤10^7; the data layer enumerates up to 2^22
 SAMPLE_SIZE = 10**6
-MAX_COUNTEREXAMPLES = 20
 BATCH = 1 << 15
 
 
@@ -75,7 +74,12 @@ def _value(t: Type, flat: np.ndarray) -> object:
 def certify(catalog: Catalog, ref: str, *, seed: int = 0, sample: int = SAMPLE_SIZE) -> CertificateRecord:
     """Certify a catalogued circuit against its task's reference and record the certificate."""
     record = catalog.get(ref)
-    task = task_from_key(record.task)
+    try:
+        task = task_from_key(record.task)
+    except ConfigError as exc:  # the reference to check against is the task's: no task, no certificate
+        raise CatalogError(
+            f"circuit {ref!r} names task {record.task!r}, which cannot be certified: {exc}"
+        ) from None
     result = certify_model(task, catalog.load_model(ref), seed=seed, sample=sample)
     return catalog.add_certificate(
         ref,

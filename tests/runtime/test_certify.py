@@ -9,7 +9,7 @@ import torch
 from typer.testing import CliRunner
 
 from circ.cli import app
-from circ.learn.catalog import Catalog
+from circ.learn.catalog import Catalog, CatalogError
 from circ.learn.data import get_task, task_from_key
 from circ.learn.errors import ConfigError
 from circ.learn.model import ModelConfig, build_model, save_weights
@@ -71,3 +71,15 @@ def test_cli_certify(tmp_path: Path, color_provider) -> None:
     assert "t.max: 100.00% full on 100 inputs (every input)" in result.output
     missing = CliRunner().invoke(app, ["catalog", "certify", "nope", "--db", url])
     assert missing.exit_code == 1 and missing.output.startswith("error:")
+
+
+def test_a_circuit_whose_task_is_unknown_cannot_be_certified(tmp_path: Path, color_provider) -> None:
+    with Catalog(f"sqlite:///{tmp_path / 'c.db'}", tmp_path / "blobs") as catalog:
+        model = color_provider.models["t.add"].model
+        path = tmp_path / "w.safetensors"
+        save_weights(path, model.state_dict(), model.cfg)
+        catalog.register_circuit(
+            "odd", "(Color, Color) -> Color", "", "no_such_task", None, path.read_bytes()
+        )
+        with pytest.raises(CatalogError, match="names task 'no_such_task', which cannot be certified"):
+            certify(catalog, "odd")
