@@ -140,10 +140,11 @@ def run(
         typer.echo("error: give one of --input, --inputs or --all", err=True)
         raise typer.Exit(code=1)
     settings = Settings.from_env(db=db)
+    device = settings.torch_device()
     start = time.perf_counter()
     try:
         with Catalog.open(settings) as catalog:
-            provider = CatalogProvider(catalog, settings.torch_device())
+            provider = CatalogProvider(catalog, device)
             ran = run_file(
                 file,
                 provider,
@@ -152,7 +153,7 @@ def run(
                 whole_domain=all_,
                 entry=entry,
                 keep=trace,
-                device=settings.torch_device(),
+                device=device,
             )
     except CircError as exc:
         raise fail(exc) from None

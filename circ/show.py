@@ -61,17 +61,9 @@ def signatures(checked: Checked) -> Text:
         )
         for contract in symbol.decl.contracts:
             text.append(f"      {contract.kind} ", style="dim").append(
-                _source(checked, contract.expr.span) + "\n"
+                contract.expr.span.excerpt(checked.program.sources[contract.expr.span.path]) + "\n"
             )
     return text
-
-
-def _source(checked: Checked, span: ast.Span) -> str:
-    """The text a span covers (contracts are shown as written)."""
-    lines = checked.program.sources[span.path].splitlines()[span.line - 1 : span.end_line]
-    if len(lines) == 1:
-        return lines[0][span.column - 1 : span.end_column - 1]
-    return " ".join([lines[0][span.column - 1 :], *lines[1:-1], lines[-1][: span.end_column - 1]]).strip()
 
 
 def graph_table(graph: nx.MultiDiGraph) -> Table:

@@ -4,33 +4,26 @@ from __future__ import annotations
 
 import json
 
+import torch
 from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
+from circ.lang.types import format_value
 from circ.run_program import Ran
 from circ.runtime.trace import trace_row
-from circ.runtime.values import format_value, from_batch
+from circ.runtime.values import from_batch
 
 
 def _columns(ran: Ran) -> tuple[list[list[object]], list[object], list[float | None]]:
     inputs = [from_batch(t, x) for (_, t), x in zip(ran.params, ran.inputs, strict=True)]
     signature = ran.compiled.checked.function(ran.compiled.graph.graph["entry"]).signature
     outputs = from_batch(signature.result, ran.execution.output)
-    confidences = ran.execution.confidence.values()
-    if confidences:
-        joint = torch_min(list(confidences))
-        confidence: list[float | None] = joint.tolist()
-    else:
-        confidence = [None] * ran.rows
+    confidences = list(ran.execution.confidence.values())
+    confidence: list[float | None] = [None] * ran.rows
+    if confidences:  # the least confident circuit bounds the row's confidence
+        confidence = torch.stack(confidences).min(dim=0).values.tolist()
     return inputs, outputs, confidence
-
-
-def torch_min(tensors: list) -> object:
-    """The least confident circuit bounds the row's confidence."""
-    import torch
-
-    return torch.stack(tensors).min(dim=0).values
 
 
 def results_table(ran: Ran, limit: int) -> Table:

@@ -66,19 +66,12 @@ def declared_circuits() -> dict[str, tuple[str, str]]:
         for symbol in checked.symbols(checked.program.root):
             if symbol.kind == "circuit":
                 sig = symbol.signature
-                contract = "; ".join(f"{c.kind} {_text(text, c.expr.span)}" for c in symbol.decl.contracts)
+                contract = "; ".join(f"{c.kind} {c.expr.span.excerpt(text)}" for c in symbol.decl.contracts)
                 found[symbol.decl.learned] = (
                     f"({', '.join(str(t) for _, t in sig.params)}) -> {sig.result}",
                     contract,
                 )
     return found
-
-
-def _text(source: str, span) -> str:
-    lines = source.splitlines()[span.line - 1 : span.end_line]
-    lines[-1] = lines[-1][: span.end_column - 1]
-    lines[0] = lines[0][span.column - 1 :]
-    return " ".join(line.strip() for line in lines)
 
 
 def build(

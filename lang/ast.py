@@ -23,6 +23,13 @@ class Span:
     def __str__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}"
 
+    def excerpt(self, source: str) -> str:
+        """The text this span covers in `source`, its lines joined by spaces."""
+        lines = source.splitlines()[self.line - 1 : self.end_line]
+        lines[-1] = lines[-1][: self.end_column - 1]
+        lines[0] = lines[0][self.column - 1 :]
+        return " ".join(line.strip() for line in lines)
+
 
 node = dataclass(frozen=True, eq=False)
 

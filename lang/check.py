@@ -18,7 +18,6 @@ from circ.lang.diagnostics import CircError, Diagnostic, did_you_mean, error, wa
 from circ.lang.modules import Program
 from circ.lang.scope import COMBINATORS, UNKNOWN, Scopes, Symbol, Unknown, build_scopes, resolve_type
 
-ARITHMETIC = {"+", "-", "*", "/", "%"}
 ORDERING = {"<", "<=", ">", ">="}
 EQUALITY = {"==", "!="}
 LOGIC = {"and", "or"}

@@ -317,6 +317,18 @@ def values(t: Type) -> Iterator[Value]:
         yield unflatten(t, [int(v) for v in flat])
 
 
+def format_value(value: Value) -> str:
+    """A value in circ syntax (`true`, `[1, 2]`, `(3, [[0]])`): Seq and Grid are lists, tuples tuples.
+    Untyped, so it can also show a user's ill-typed input in an error message."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(format_value(v) for v in value) + ")"
+    if isinstance(value, list):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    return str(value)
+
+
 def is_numeric(t: Type) -> bool:
     """Types that contracts treat as integers."""
     return isinstance(t, ScalarT | IntegerT) and not isinstance(t, BoolT)

@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from circ.lang import types as T
+from circ.lang.types import format_value
 
 DOMAIN_LIMIT = 10**7  # DESIGN §6.1: domains up to 10^7 points are enumerated whole
 
@@ -152,14 +153,3 @@ def domain_batch(params: Params, limit: int = DOMAIN_LIMIT) -> list[torch.Tensor
 def from_batch(t: T.Type, batch: torch.Tensor) -> list[object]:
     """`[rows, leaves]` → Python values, one per row."""
     return [T.unflatten(t, row) for row in batch.tolist()]
-
-
-def format_value(value: object) -> str:
-    """A value in circ syntax."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, tuple):
-        return "(" + ", ".join(format_value(v) for v in value) + ")"
-    if isinstance(value, list):
-        return "[" + ", ".join(format_value(v) for v in value) + "]"
-    return str(value)
