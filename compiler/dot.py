@@ -24,7 +24,9 @@ def label(graph: nx.MultiDiGraph, node: int) -> str:
     if op == "const":
         return f"const {attrs[N.VALUE]}"
     if op == "circuit":
-        return f"{attrs[N.NAME]} [{attrs[N.CIRCUIT]}]"
+        times = f" ×{attrs[N.BATCH]}" if N.BATCH in attrs else ""
+        kernel = f" @k{attrs[N.KERNEL]}" if N.KERNEL in attrs else ""
+        return f"{attrs[N.NAME]}{times} [{attrs[N.CIRCUIT]}]{kernel}"
     if op == "builtin":
         index = attrs.get(N.INDEX)
         if isinstance(index, tuple):  # index [r, c]

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import networkx as nx
 
+from circ.lang import types as T
+
 # --- node keys (set by compiler.lower unless noted) -------------------------------------------
 OP = "op"  # one of OPS
 TYPE = "type"  # circ.lang.types.Type of the value the node produces
@@ -20,6 +22,8 @@ POSITION = "position"  # op=input: the parameter's position in the entry functio
 VALUE = "value"  # op=const: the Python value (int, bool, nested lists for Seq/Grid)
 BUILTIN = "builtin"  # op=builtin: one of BUILTINS
 INDEX = "index"  # builtin=proj: the component; builtin=index: the tuple of indices
+BATCH = "batch"  # op=circuit, set by passes.batch: k stacked independent calls (args k×m, type a k-tuple)
+KERNEL = "kernel"  # op=circuit, set by passes.fuse: the fused kernel (0, 1, …) that computes the node
 
 # --- edge keys -------------------------------------------------------------------------------
 ARG = "arg"  # the argument position at the consumer
@@ -50,3 +54,31 @@ def inputs(graph: nx.MultiDiGraph) -> list[int]:
 
 def output(graph: nx.MultiDiGraph) -> int:
     return next(n for n, op in graph.nodes(data=OP) if op == "output")
+
+
+def calls(graph: nx.MultiDiGraph, node: int) -> int:
+    """How many calls a circuit node stands for: 1, or k after horizontal batching."""
+    return graph.nodes[node].get(BATCH, 1)
+
+
+def call_types(graph: nx.MultiDiGraph, node: int) -> tuple[tuple[T.Type, ...], T.Type]:
+    """The circuit's own signature (argument types, result type), for one call of a batched node."""
+    k = calls(graph, node)
+    args = tuple(graph.nodes[a][TYPE] for a in args_of(graph, node))
+    result = graph.nodes[node][TYPE]
+    return args[: len(args) // k], result.items[0] if k > 1 else result
+
+
+def call_args(graph: nx.MultiDiGraph, node: int) -> list[list[int]]:
+    """The argument nodes of each call of a (possibly batched) circuit node."""
+    args, k = args_of(graph, node), calls(graph, node)
+    m = len(args) // k
+    return [args[i * m : (i + 1) * m] for i in range(k)]
+
+
+def replace_uses(graph: nx.MultiDiGraph, old: int, new: int) -> None:
+    """Point every consumer of `old` at `new` instead, keeping argument positions (for passes,
+    which call it on their own copy; `old` is left without consumers for DCE to remove)."""
+    for _, consumer, key, position in list(graph.out_edges(old, keys=True, data=ARG)):
+        graph.remove_edge(old, consumer, key)
+        graph.add_edge(new, consumer, **{ARG: position})

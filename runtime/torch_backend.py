@@ -32,7 +32,8 @@ class Execution:
 
     output: torch.Tensor  # [rows, width(output type)]
     values: dict[int, torch.Tensor] = field(default_factory=dict)  # node → [rows, width]
-    confidence: dict[int, torch.Tensor] = field(default_factory=dict)  # circuit node → [rows]
+    # circuit node → [rows]; a batched node's is its least confident call's (what a row reports)
+    confidence: dict[int, torch.Tensor] = field(default_factory=dict)
 
 
 class TorchBackend:
@@ -42,11 +43,10 @@ class TorchBackend:
         self._loaded: dict[tuple, LoadedCircuit] = {}
 
     def circuit(self, graph: nx.MultiDiGraph, node: int) -> LoadedCircuit:
-        attrs = graph.nodes[node]
-        arg_types = tuple(graph.nodes[a][N.TYPE] for a in N.args_of(graph, node))
-        key = (attrs[N.CIRCUIT], arg_types, attrs[N.TYPE])
+        arg_types, out_type = N.call_types(graph, node)
+        key = (graph.nodes[node][N.CIRCUIT], arg_types, out_type)
         if key not in self._loaded:
-            loaded = self.provider.load(attrs[N.CIRCUIT], arg_types, attrs[N.TYPE])
+            loaded = self.provider.load(*key)
             self._loaded[key] = LoadedCircuit(loaded.interface, loaded.model.to(self.device).eval())
         return self._loaded[key]
 
@@ -94,7 +94,7 @@ class TorchBackend:
                 )
                 value = flat.expand(rows, -1)
             elif op == "circuit":
-                value, confidence[node] = self._call(self.circuit(graph, node), attrs[N.TYPE], args)
+                value, confidence[node] = self._call(self.circuit(graph, node), graph, node, args)
             elif op == "builtin":
                 value = _builtin(attrs, [graph.nodes[a][N.TYPE] for a in N.args_of(graph, node)], args)
             else:
@@ -109,21 +109,34 @@ class TorchBackend:
         return Execution(output, values if keep else {}, confidence)
 
     def _call(
-        self, circuit: LoadedCircuit, out_type: T.Type, args: list[torch.Tensor]
+        self, circuit: LoadedCircuit, graph: nx.MultiDiGraph, node: int, args: list[torch.Tensor]
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Outputs [rows, k·n_out] and confidence [rows] (for k batched calls: the least confident)."""
         iface = circuit.interface
-        raw = torch.cat(args, dim=1) if args else torch.empty(0, 0, dtype=torch.long, device=self.device)
+        k = N.calls(graph, node)
+        m = len(args) // k
+        rows = args[0].shape[0] if args else 0
+        if m:  # batched calls stack their rows: [k·rows, n_in]
+            raw = torch.cat([torch.cat(args[i * m : (i + 1) * m], dim=1) for i in range(k)])
+        else:
+            raw = torch.empty(k * rows, 0, dtype=torch.long, device=self.device)
         lows = torch.tensor([low for t in iface.arg_types for low in T.lows(t)], device=self.device)
         query = torch.full(
             (raw.shape[0], iface.n_out), iface.query_token, dtype=torch.long, device=self.device
         )
         tokens = torch.cat([raw - lows, query], dim=1)
-        logits = circuit.model(tokens)  # [rows, n_out, out_vocab]
+        # a batched call is k× taller than a chunk: run it a chunk at a time to keep memory bounded
+        parts = [circuit.model(tokens[s : s + CHUNK_ROWS]) for s in range(0, tokens.shape[0], CHUNK_ROWS)]
+        logits = torch.cat(parts) if len(parts) > 1 else parts[0]  # [k·rows, n_out, out_vocab]
         probs = torch.softmax(logits.float(), dim=-1)
-        best, decoded = probs.max(dim=-1)  # [rows, n_out]
-        out_lows = torch.tensor(T.lows(out_type), device=self.device)
+        best, decoded = probs.max(dim=-1)  # [k·rows, n_out]
+        out_lows = torch.tensor(T.lows(iface.out_type), device=self.device)
         # joint confidence of the whole output: product over its tokens' probabilities
-        return decoded + out_lows, best.prod(dim=-1)
+        decoded, sure = decoded + out_lows, best.prod(dim=-1)
+        if k == 1:
+            return decoded, sure
+        values = decoded.reshape(k, rows, iface.n_out).permute(1, 0, 2).reshape(rows, k * iface.n_out)
+        return values, sure.reshape(k, rows).min(dim=0).values
 
 
 def _builtin(attrs: dict, arg_types: list[T.Type], args: list[torch.Tensor]) -> torch.Tensor:

@@ -56,3 +56,14 @@ def color_provider() -> ModelsProvider:
             # seeded training on CPU is deterministic: this either always holds or always fails
             assert torch.equal(got, want), f"{task} is not exact on its domain: retune the fixture"
     return ModelsProvider(models)
+
+
+@pytest.fixture(scope="session")
+def stdlib_provider(tmp_path_factory: pytest.TempPathFactory):
+    """The circuits that ship in stdlib/catalog (an empty in-memory catalog in front of them)."""
+    from circ.learn.catalog import Catalog
+    from circ.runtime.catalog_provider import CatalogProvider
+    from circ.settings import packaged_catalog_dir
+
+    with Catalog("sqlite://", tmp_path_factory.mktemp("blobs"), packaged=packaged_catalog_dir()) as catalog:
+        yield CatalogProvider(catalog)

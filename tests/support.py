@@ -7,9 +7,17 @@ then review the diff like any other code change.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from pathlib import Path
 
+import networkx as nx
 import pytest
+
+from circ.compiler import nodes as N
+from circ.compiler.graph_text import to_text
+from circ.compiler.lower import lower
+from circ.lang.check import check
+from circ.lang.modules import load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -36,3 +44,64 @@ def assert_golden(name: str, actual: str) -> None:
     assert actual == path.read_text(), (
         f"output differs from {path}; rerun with CIRC_UPDATE_GOLDEN=1 if intended"
     )
+
+
+# Small graphs for the pass tests: programs over a few declared (never run) circuits.
+PASS_PRELUDE = """
+circuit inc(c: Color) -> Color learned "t.inc";
+circuit plus(a: Color, b: Color) -> Color learned "t.plus";
+circuit flip(g: Grid[5, 5]) -> Grid[5, 5] learned "t.flip";
+"""
+
+
+def graph_of(body: str) -> nx.MultiDiGraph:
+    return lower(check(load_text(PASS_PRELUDE + body, "t.circ")))
+
+
+def counts(graph: nx.MultiDiGraph) -> Counter:
+    """Nodes by kind: circuit name, builtin name, or op."""
+    return Counter(
+        attrs[N.CIRCUIT] if attrs[N.OP] == "circuit" else attrs.get(N.BUILTIN, attrs[N.OP])
+        for _, attrs in graph.nodes(data=True)
+    )
+
+
+def circuits(graph: nx.MultiDiGraph) -> list[int]:
+    return sorted(n for n, op in graph.nodes(data=N.OP) if op == "circuit")
+
+
+def unchanged(graph: nx.MultiDiGraph, run) -> nx.MultiDiGraph:
+    """Run a pass and check it left its input alone (passes are pure)."""
+    before = to_text(graph)
+    out = run(graph)
+    assert to_text(graph) == before, "the pass mutated its input graph"
+    return out
+
+
+def random_batch(params: list, rows: int, seed: int = 0) -> list:
+    """Seeded uniform rows for a program's parameters: one [rows, leaves] tensor each."""
+    import torch
+
+    from circ.lang import types as T
+
+    gen = torch.Generator().manual_seed(seed)
+    batch = []
+    for _, t in params:
+        leaves = T.parts(t)
+        columns = [torch.randint(leaf.low, leaf.high + 1, (rows,), generator=gen) for leaf in leaves]
+        batch.append(torch.stack(columns, dim=1))
+    return batch
+
+
+def shipped_or_skip(graph: nx.MultiDiGraph, provider) -> None:
+    """Skip a test whose program needs circuits the stdlib catalog does not ship yet."""
+    from circ.runtime.provider import CircuitUnavailable
+
+    missing = []
+    for node in sorted(n for n, op in graph.nodes(data=N.OP) if op == "circuit"):
+        try:
+            provider.load(graph.nodes[node][N.CIRCUIT], *N.call_types(graph, node))
+        except CircuitUnavailable:
+            missing.append(graph.nodes[node][N.CIRCUIT])
+    if missing:
+        pytest.skip(f"circuits not shipped yet: {', '.join(sorted(set(missing)))}")

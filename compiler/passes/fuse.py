@@ -1,0 +1,82 @@
+"""Vertical fusion planning: which circuit calls run together in one kernel.
+
+Inside a fused kernel every value is a register tile, so a chain `f(g(x))` never writes g's tokens
+to memory: g's argmax feeds f's embedding gather directly, and the structural builtins between them
+are free renamings of token columns. This pass only plans; it labels every circuit node with
+`N.KERNEL` (0, 1, …), numbered so that each kernel's inputs come from earlier kernels or the inputs.
+
+A kernel processes `rows_per_tile` rows at a time, every call on the same rows, so a call with P
+positions (padded to a power of two) works on a [rows × P, d] tile. The tile must be at least
+`MIN_TILE` tall (tl.dot's minimum) and about `TILE` tall at most (registers), which bounds how
+different the calls of one kernel may be: a 64-position grid circuit and a 4-position colour
+circuit go to different kernels. `MAX_CALLS` bounds the generated code (and its compile time).
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from circ.compiler import nodes as N
+from circ.lang import types as T
+
+TILE = 64  # rows × positions per tile
+MIN_TILE = 16  # tl.dot needs every dimension >= 16
+MAX_CALLS = 32
+
+
+def fuse(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    g = graph.copy()
+    deps = _circuit_deps(g)
+    waiting = {c: len(d) for c, d in deps.items()}
+    users: dict[int, list[int]] = {c: [] for c in deps}
+    for c, d in deps.items():
+        for dep in d:
+            users[dep].append(c)
+    ready = sorted(c for c, n in waiting.items() if n == 0)
+    kernel, members = 0, []
+    while ready:
+        fits = [c for c in ready if _fits(g, [*members, c])]
+        if not fits:
+            kernel, members = kernel + 1, []
+            fits = ready
+        node = fits[0]
+        ready.remove(node)
+        members.append(node)
+        g.nodes[node][N.KERNEL] = kernel
+        for user in users[node]:
+            waiting[user] -= 1
+            if waiting[user] == 0:
+                ready.append(user)
+        ready.sort()
+    return g
+
+
+def padded_positions(g: nx.MultiDiGraph, node: int) -> int:
+    """Positions of one call (argument tokens, then one query per output token), padded to 2^k."""
+    arg_types, out_type = N.call_types(g, node)
+    positions = sum(len(T.parts(t)) for t in arg_types) + len(T.parts(out_type))
+    return 1 << (positions - 1).bit_length()
+
+
+def rows_per_tile(positions: list[int]) -> int:
+    return max(1, TILE // max(positions))
+
+
+def _fits(g: nx.MultiDiGraph, members: list[int]) -> bool:
+    positions = [padded_positions(g, m) for m in members]
+    calls = sum(N.calls(g, m) for m in members)
+    return calls <= MAX_CALLS and rows_per_tile(positions) * min(positions) >= MIN_TILE
+
+
+def _circuit_deps(g: nx.MultiDiGraph) -> dict[int, set[int]]:
+    """For each circuit node, the circuit nodes whose results it reads (through any builtins)."""
+    feeds: dict[int, set[int]] = {}  # node → the circuits its value comes from
+    deps: dict[int, set[int]] = {}
+    for node in nx.topological_sort(g):
+        upstream = set().union(*(feeds[a] for a in N.args_of(g, node)))
+        if g.nodes[node][N.OP] == "circuit":
+            deps[node] = upstream
+            feeds[node] = {node}
+        else:
+            feeds[node] = upstream
+    return deps
