@@ -187,10 +187,11 @@ def stdlib_build(
 ) -> None:
     """Train every stdlib circuit that has a recipe, certify it on its whole domain, package it."""
     from circ.stdlib_build import RecipeError, build
+    from circ.train_progress import training_progress
 
     try:
-        with console().status("training the stdlib circuits…"):
-            built, missing = build(out, only)
+        with training_progress(console()) as on_eval:
+            built, missing = build(out, only, on_eval=on_eval)
     except RecipeError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from None

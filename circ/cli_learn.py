@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from circ.learn.errors import ConfigError
+from circ.train_progress import training_progress
 
 if TYPE_CHECKING:  # importing circ.learn.train pulls in torch: only inside the commands that train
-    from circ.learn.train import EvalEvent
+    pass
 
 console = Console(soft_wrap=True)  # samples and errors never wrap mid-value
 err_console = Console(stderr=True, soft_wrap=True)
@@ -98,22 +98,6 @@ def data_sample(
             console.print(line, highlight=False, markup=False)
 
 
-def _progress_callback(progress: Progress) -> Callable[[EvalEvent], None]:
-    bars: dict[int, int] = {}  # group → progress task id
-
-    def on_eval(event: EvalEvent) -> None:
-        if event.group not in bars:
-            label = event.names[0] if len(event.names) == 1 else f"{event.names[0]} +{len(event.names) - 1}"
-            bars[event.group] = progress.add_task(label, total=event.steps, acc="")
-        accs = event.val_acc
-        done = sum(event.done)
-        text = f"val acc min {min(accs):.3f} max {max(accs):.3f}" + (f" · {done} done" if done else "")
-        finished = all(event.done) or event.step >= event.steps
-        progress.update(bars[event.group], completed=event.steps if finished else event.step, acc=text)
-
-    return on_eval
-
-
 def train_command(
     tasks: Annotated[list[str], typer.Argument(help="Task names (each trained with every seed).")],
     p: POpt = None,
@@ -186,21 +170,14 @@ def train_command(
         where = f"Ray ({ray_address})" if ray else device
         console.print(f"training {len(runs)} run(s) in {n_groups} vmap group(s) on {where} → {out}")
         start = time.perf_counter()
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[acc]}"),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns, console=console) as progress:
+        with training_progress(console) as on_eval:
             results = train(
                 runs,
                 out_dir=out,
                 resume=resume,
                 device=device,
                 ckpt_every=ckpt_every,
-                on_eval=_progress_callback(progress),
+                on_eval=on_eval,
                 ray=ray_address if ray else None,
                 gpus_per_group=gpus_per_group,
             )

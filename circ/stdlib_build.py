@@ -16,6 +16,7 @@ from pathlib import Path
 
 from circ.lang.check import check
 from circ.lang.modules import load, stdlib_dir
+from circ.lang.scope import Symbol
 from circ.learn.catalog import Catalog, CertificateRecord
 from circ.learn.data import get_task
 from circ.learn.model import ModelConfig, save_weights
@@ -35,10 +36,41 @@ class Recipe:
     d_model: int = 32
     n_heads: int = 2
     d_mlp: int = 64
+    n_layers: int = 1
+    encoder: bool = False  # full attention (outputs that read later inputs) instead of causal
     lr: float = 1e-2
     weight_decay: float = 0.1
+    batch_size: int | None = None  # None: full batch
     steps: int = 1500
     frac: float = 1.0  # tiny domains train whole; certification is what proves them
+    n_samples: int | None = None  # sample pool for domains too big to enumerate
+    target_acc: float | None = 1.0  # stop at this val accuracy; None trains every step
+    eval_every: int = 20
+    seed: int = 0  # model init and split; fixed, so a build is reproducible
+
+    def run(self) -> Run:
+        task = get_task(self.task, **dict(self.params))
+        config = ModelConfig.for_interface(
+            task.interface,
+            d_model=self.d_model,
+            n_heads=self.n_heads,
+            d_mlp=self.d_mlp,
+            n_layers=self.n_layers,
+            causal=not self.encoder,
+        )
+        optim = OptimConfig(lr=self.lr, weight_decay=self.weight_decay, batch_size=self.batch_size)
+        return Run(
+            task=self.task,
+            params=self.params,
+            model=config,
+            optim=optim,
+            seed=self.seed,
+            steps=self.steps,
+            frac=self.frac,
+            n_samples=self.n_samples,
+            target_acc=self.target_acc,
+            eval_every=self.eval_every,
+        )
 
 
 # catalog name (`learned "…"` in stdlib/*.circ) → how to train it. Circuits without a recipe are
@@ -57,20 +89,25 @@ class Built:
     certificate: CertificateRecord
 
 
-def declared_circuits() -> dict[str, tuple[str, str]]:
-    """Catalog name → (signature, contract as written), over every stdlib module."""
+def declarations() -> dict[str, tuple[Symbol, str]]:
+    """Catalog name → (the circuit's checked symbol, its module's source), over every stdlib module."""
     found = {}
     for path in sorted(stdlib_dir().glob("*.circ")):
         checked = check(load(path))
         text = checked.program.sources[checked.program.root]
         for symbol in checked.symbols(checked.program.root):
             if symbol.kind == "circuit":
-                sig = symbol.signature
-                contract = "; ".join(f"{c.kind} {c.expr.span.excerpt(text)}" for c in symbol.decl.contracts)
-                found[symbol.decl.learned] = (
-                    f"({', '.join(str(t) for _, t in sig.params)}) -> {sig.result}",
-                    contract,
-                )
+                found[symbol.decl.learned] = (symbol, text)
+    return found
+
+
+def declared_circuits() -> dict[str, tuple[str, str]]:
+    """Catalog name → (signature, contract as written), over every stdlib module."""
+    found = {}
+    for name, (symbol, text) in declarations().items():
+        sig = symbol.signature
+        contract = "; ".join(f"{c.kind} {c.expr.span.excerpt(text)}" for c in symbol.decl.contracts)
+        found[name] = (f"({', '.join(str(t) for _, t in sig.params)}) -> {sig.result}", contract)
     return found
 
 
@@ -93,23 +130,7 @@ def build(
             raise RecipeError(
                 f"recipe {name}: task {task.key} is {task.signature}, declared {declared_signature}"
             )
-        config = ModelConfig.for_interface(
-            task.interface, d_model=recipe.d_model, n_heads=recipe.n_heads, d_mlp=recipe.d_mlp
-        )
-        optim = OptimConfig(lr=recipe.lr, weight_decay=recipe.weight_decay)
-        runs.append(
-            Run(
-                task=recipe.task,
-                params=recipe.params,
-                model=config,
-                optim=optim,
-                seed=0,
-                steps=recipe.steps,
-                frac=recipe.frac,
-                target_acc=1.0,
-                eval_every=20,
-            )
-        )
+        runs.append(recipe.run())
     results = train(runs, on_eval=on_eval)
     built = []
     with tempfile.TemporaryDirectory() as scratch:

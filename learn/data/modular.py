@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from circ.lang.types import ModT
+from circ.lang.types import BOOL, ModT
 from circ.learn.data.task import Family, Task, check_int
 from circ.learn.errors import ConfigError
 
@@ -56,6 +56,14 @@ def _unary(name: str, doc: str, op: Callable[[np.ndarray, int], np.ndarray]) -> 
     return Family(name, "modular", build, (("p", DEFAULT_P),), doc)
 
 
+def _predicate(name: str, doc: str, op: Callable[[np.ndarray, int], np.ndarray]) -> Family:
+    def build(p: int = DEFAULT_P) -> Task:
+        p = _check_p(p, False)
+        return Task(name, (("p", p),), (ModT(p),), BOOL, lambda a: op(a, p).astype(np.int64), doc)
+
+    return Family(name, "modular", build, (("p", DEFAULT_P),), doc)
+
+
 def _div(a: np.ndarray, b: np.ndarray, p: int) -> np.ndarray:
     return a * _inverses(p)[b] % p
 
@@ -76,4 +84,5 @@ FAMILIES = (
     _unary("mod_neg", "−a mod p", lambda a, p: -a),
     _unary("mod_inc", "a + 1 mod p", lambda a, p: a + 1),
     _unary("mod_square", "a² mod p", lambda a, p: a * a),
+    _predicate("mod_is_zero", "a == 0", lambda a, p: a == 0),
 )
