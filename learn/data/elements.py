@@ -39,7 +39,7 @@ FAMILIES = (
     _fixed("color_add", "x + y mod 10", C2, COLOR, lambda x, y: (x + y) % 10),
     _fixed("color_max", "max(x, y)", C2, COLOR, np.maximum),
     _fixed("color_min", "min(x, y)", C2, COLOR, np.minimum),
-    _fixed("color_is_zero", "x == 0 (ARC's background colour)", (COLOR,), BOOL, lambda x: (x == 0).astype(np.int64)),
+    _fixed("color_is_zero", "x == 0 (the background)", (COLOR,), BOOL, lambda x: (x == 0).astype(np.int64)),
     _fixed("color_eq", "x == y", C2, BOOL, lambda x, y: (x == y).astype(np.int64)),
     _fixed("bool_not", "not x", (BOOL,), BOOL, lambda x: 1 - x),
     _fixed("bool_and", "x and y", B2, BOOL, lambda x, y: x & y),
