@@ -16,6 +16,7 @@ import torch
 
 from circ.compiler import nodes as N
 from circ.lang import types as T
+from circ.learn.interface import CircuitInterface
 from circ.runtime.provider import CircuitProvider, LoadedCircuit
 
 CHUNK_ROWS = 1 << 16  # rows per pass: a 5×5-grid circuit at d_model 128 stays under ~1 GB here
@@ -96,7 +97,7 @@ class TorchBackend:
             elif op == "circuit":
                 value, confidence[node] = self._call(self.circuit(graph, node), graph, node, args)
             elif op == "builtin":
-                value = _builtin(attrs, [graph.nodes[a][N.TYPE] for a in N.args_of(graph, node)], args)
+                value = builtin(attrs, [graph.nodes[a][N.TYPE] for a in N.args_of(graph, node)], args)
             else:
                 value = args[0]
             values[node] = value
@@ -114,32 +115,46 @@ class TorchBackend:
         """Outputs [rows, k·n_out] and confidence [rows] (for k batched calls: the least confident)."""
         iface = circuit.interface
         k = N.calls(graph, node)
-        m = len(args) // k
-        rows = args[0].shape[0] if args else 0
-        if m:  # batched calls stack their rows: [k·rows, n_in]
-            raw = torch.cat([torch.cat(args[i * m : (i + 1) * m], dim=1) for i in range(k)])
-        else:
-            raw = torch.empty(k * rows, 0, dtype=torch.long, device=self.device)
-        lows = torch.tensor([low for t in iface.arg_types for low in T.lows(t)], device=self.device)
-        query = torch.full(
-            (raw.shape[0], iface.n_out), iface.query_token, dtype=torch.long, device=self.device
-        )
-        tokens = torch.cat([raw - lows, query], dim=1)
+        tokens = call_tokens(iface, args, k, self.device)
         # a batched call is k× taller than a chunk: run it a chunk at a time to keep memory bounded
         parts = [circuit.model(tokens[s : s + CHUNK_ROWS]) for s in range(0, tokens.shape[0], CHUNK_ROWS)]
         logits = torch.cat(parts) if len(parts) > 1 else parts[0]  # [k·rows, n_out, out_vocab]
         probs = torch.softmax(logits.float(), dim=-1)
         best, decoded = probs.max(dim=-1)  # [k·rows, n_out]
-        out_lows = torch.tensor(T.lows(iface.out_type), device=self.device)
         # joint confidence of the whole output: product over its tokens' probabilities
-        decoded, sure = decoded + out_lows, best.prod(dim=-1)
-        if k == 1:
-            return decoded, sure
-        values = decoded.reshape(k, rows, iface.n_out).permute(1, 0, 2).reshape(rows, k * iface.n_out)
-        return values, sure.reshape(k, rows).min(dim=0).values
+        return unstack(iface, decoded, best.prod(dim=-1), k)
 
 
-def _builtin(attrs: dict, arg_types: list[T.Type], args: list[torch.Tensor]) -> torch.Tensor:
+def call_tokens(
+    iface: CircuitInterface, args: list[torch.Tensor], k: int, device: torch.device
+) -> torch.Tensor:
+    """Model input tokens [k·rows, n_positions] for k stacked calls (arguments k×m, in call order)."""
+    m = len(args) // k
+    rows = args[0].shape[0] if args else 0
+    if m:
+        raw = torch.cat([torch.cat(args[i * m : (i + 1) * m], dim=1) for i in range(k)])
+    else:
+        raw = torch.empty(k * rows, 0, dtype=torch.long, device=device)
+    lows = torch.tensor([low for t in iface.arg_types for low in T.lows(t)], device=device)
+    query = torch.full((raw.shape[0], iface.n_out), iface.query_token, dtype=torch.long, device=device)
+    return torch.cat([raw - lows, query], dim=1)
+
+
+def unstack(
+    iface: CircuitInterface, tokens: torch.Tensor, sure: torch.Tensor, k: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Output tokens [k·rows, n_out] and confidences [k·rows] of k stacked calls → values
+    [rows, k·n_out] (call i's in columns i·n_out…) and each row's least confidence [rows]."""
+    values = tokens + torch.tensor(T.lows(iface.out_type), device=tokens.device)
+    if k == 1:
+        return values, sure
+    rows = values.shape[0] // k
+    values = values.reshape(k, rows, iface.n_out).permute(1, 0, 2).reshape(rows, k * iface.n_out)
+    return values, sure.reshape(k, rows).min(dim=0).values
+
+
+def builtin(attrs: dict, arg_types: list[T.Type], args: list[torch.Tensor]) -> torch.Tensor:
+    """A structural builtin on `[rows, leaves]` values: slices and concatenations."""
     name = attrs[N.BUILTIN]
     if name in ("tuple", "seq", "grid"):
         return torch.cat(args, dim=1)

@@ -105,3 +105,13 @@ def shipped_or_skip(graph: nx.MultiDiGraph, provider) -> None:
             missing.append(graph.nodes[node][N.CIRCUIT])
     if missing:
         pytest.skip(f"circuits not shipped yet: {', '.join(sorted(set(missing)))}")
+
+
+def use_triton_interpreter() -> None:
+    """Kernel tests run through Triton's CPU interpreter unless there is a GPU. Call it from a
+    conftest, before triton is imported (`triton.jit` picks interpreted or compiled functions when
+    it decorates). Nothing but triton reads the variable, so it leaves other tests alone."""
+    import torch
+
+    if not torch.cuda.is_available():
+        os.environ["TRITON_INTERPRET"] = "1"
