@@ -33,6 +33,10 @@ from circ.cli_catalog import catalog_app  # noqa: E402  (the circuit catalog's c
 
 app.add_typer(catalog_app, name="catalog")
 
+from circ.cli_verify import verify_command  # noqa: E402  (Z3 proofs, property tests, certificates)
+
+app.command("verify")(verify_command)
+
 
 def console() -> Console:
     return Console(soft_wrap=True)

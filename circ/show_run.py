@@ -11,7 +11,7 @@ from rich.tree import Tree
 
 from circ.lang.types import format_value
 from circ.run_program import Ran
-from circ.runtime.trace import trace_row
+from circ.runtime.trace import Step, trace_row
 from circ.runtime.values import from_batch
 
 
@@ -60,15 +60,18 @@ def trace_tree(ran: Ran, row: int) -> Tree:
     graph = ran.compiled.graph
     tree = Tree(f"[bold]row {row}[/]  {escape(graph.graph['signature'])}")
     for step in trace_row(graph, ran.execution, row):
-        where = f"[dim]{escape(str(step.span))}[/]"
-        if step.confidence is None:
-            value = escape(format_value(step.output))
-            tree.add(f"{escape(step.what)} = [bold]{value}[/]  {where}")
-            continue
-        args = ", ".join(escape(format_value(a)) for a in step.inputs)
-        check = {True: "[green]ensures ✓[/]", False: "[red]ensures ✗[/]", None: "[dim]no contract here[/]"}
-        tree.add(
-            f"[cyan]{escape(step.what)}[/]({args}) = [bold]{escape(format_value(step.output))}[/]"
-            f"  p={step.confidence:.4f}  {check[step.ensures]}  {where}"
-        )
+        tree.add(step_label(step))
     return tree
+
+
+def step_label(step: Step) -> str:
+    """One line of a trace (rich markup): an input, a circuit call with its contract check, or the output."""
+    where = f"[dim]{escape(str(step.span))}[/]"
+    if step.confidence is None:
+        return f"{escape(step.what)} = [bold]{escape(format_value(step.output))}[/]  {where}"
+    args = ", ".join(escape(format_value(a)) for a in step.inputs)
+    check = {True: "[green]ensures ✓[/]", False: "[red]ensures ✗[/]", None: "[dim]no contract here[/]"}
+    return (
+        f"[cyan]{escape(step.what)}[/]({args}) = [bold]{escape(format_value(step.output))}[/]"
+        f"  p={step.confidence:.4f}  {check[step.ensures]}  {where}"
+    )

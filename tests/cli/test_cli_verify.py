@@ -1,0 +1,96 @@
+"""`circ verify` end to end on the examples, over a fresh install's catalog (the packaged stdlib)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from circ.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def verify(tmp_path: Path, in_examples):
+    db = f"sqlite:///{tmp_path / 'empty.db'}"
+
+    def run(*args: str):
+        return runner.invoke(app, ["verify", *args, "--db", db, "--examples", "20"])
+
+    return run
+
+
+def test_a_certified_run(verify) -> None:
+    result = verify("combinators.circ")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "circ verify combinators.circ" and lines[-1] == "verdict: certified"
+    assert "✓ proved   brighten ensures forall i in 0..6: result[i] == (xs[i] + 2) % 10" in result.output
+    assert "│ color_succ  │ color.succ        │    12 │ 100.00% full │ ✓ all 10 inputs" in result.output
+
+
+def test_json_for_machines(verify) -> None:
+    result = verify("combinators.circ", "--json")
+    report = json.loads(result.output)
+    assert report["verdict"] == "certified" and report["ok"] is True
+    assert [o["status"] for o in report["obligations"]] == ["proved"]
+    assert {p["function"]: p["passed"] for p in report["properties"]} == {"brighten": True, "main": True}
+
+
+def test_a_refuted_program_shows_the_counter_model_and_the_shrunk_input(verify) -> None:
+    result = verify("refuted/wrap_around.circ")
+    assert result.exit_code == 1
+    out = result.output
+    assert "refuted/wrap_around.circ:6:11: error: `add_two` may break `ensures result == c + 2`" in out
+    assert "     6 |   ensures result == c + 2\n       |           ^^^^^^^^^^^^^^^" in out
+    assert "= note: counter-model: c = " in out
+    assert "add_two fails on the minimal input c = 8" in out
+    assert "├── color_succ [color.succ](9) = 0  p=" in out
+    assert out.splitlines()[-1] == "verdict: failed: 1 obligation refuted; property tests failed in add_two"
+
+
+def test_a_refuted_program_as_json(verify) -> None:
+    report = json.loads(verify("refuted/wrap_around.circ", "--json").output)
+    [obligation] = report["obligations"]
+    assert obligation["status"] == "refuted" and obligation["location"] == "refuted/wrap_around.circ:6:11"
+    assert set(obligation["counter_model"]) == {"c", "color_succ(c)", "result"}
+    failure = next(p["failure"] for p in report["properties"] if p["failure"])
+    assert failure["input"] == {"c": "8"} and [s["step"] for s in failure["trace"]][-1] == "output"
+
+
+def test_a_timeout_leaves_an_obligation_unknown(verify) -> None:
+    result = verify("contracts.circ", "--timeout", "0.001", "--json")
+    report = json.loads(result.output)
+    unknown = [o for o in report["obligations"] if o["status"] == "unknown"]
+    assert unknown and unknown[0]["reason"] in ("timeout", "canceled")
+    assert "obligation" in report["verdict"] and "unknown" in report["verdict"] and result.exit_code == 1
+
+
+def test_an_unavailable_circuit_is_a_report_line_not_a_traceback(verify, tmp_path: Path) -> None:
+    program = tmp_path / "gone.circ"
+    program.write_text(
+        'circuit gone(c: Color) -> Color learned "t.gone";\nfn main(c: Color) -> Color { gone(c) }\n'
+    )
+    result = verify(str(program))
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "circuit unavailable: t.gone: unknown circuit 't.gone'" in result.output
+    assert result.output.splitlines()[-1] == "verdict: failed: circuit unavailable: t.gone"
+
+
+@pytest.mark.parametrize(
+    ("file", "first_line"),
+    [
+        ("nope.circ", "nope.circ: error: no such file"),
+        (
+            "errors/parse_missing_semicolon.circ",
+            "errors/parse_missing_semicolon.circ:6:3: error: expected ';'",
+        ),
+    ],
+)
+def test_bad_input_is_a_located_diagnostic(verify, file: str, first_line: str) -> None:
+    result = verify(file)
+    assert result.exit_code == 1 and result.output.startswith(first_line)
+    assert "Traceback" not in result.output

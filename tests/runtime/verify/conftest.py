@@ -1,0 +1,45 @@
+"""A real SQLite catalog holding the colour circuits the session's `color_provider` trained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from circ.learn.catalog import Catalog
+from circ.learn.data import get_task
+from circ.learn.model import build_model, save_weights
+
+from support import TRAINED
+
+
+def register(catalog: Catalog, tmp_path: Path, name: str, task: str, model: torch.nn.Module) -> None:
+    path = tmp_path / f"{name}.safetensors"
+    save_weights(path, model.state_dict(), model.cfg)
+    catalog.register_circuit(name, get_task(task).signature, "", task, None, path.read_bytes())
+
+
+def noisy(model: torch.nn.Module) -> torch.nn.Module:
+    """A copy with Gaussian noise of half each tensor's spread (tests/runtime/test_certify.py's pattern)."""
+    copy = build_model(model.cfg, seed=0)
+    copy.load_state_dict(model.state_dict())
+    with torch.no_grad():
+        generator = torch.Generator().manual_seed(1)
+        for p in copy.parameters():
+            p.add_(torch.randn(p.shape, generator=generator) * 0.5 * p.std())
+    return copy.eval()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'catalog.db'}"
+
+
+@pytest.fixture
+def catalog(tmp_path: Path, db_url: str, color_provider):
+    """`t.add` and `t.max`, registered without certificates."""
+    with Catalog(db_url, tmp_path / "blobs") as opened:
+        for name, task in TRAINED.items():
+            register(opened, tmp_path, name, task, color_provider.models[name].model)
+        yield opened
