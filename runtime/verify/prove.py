@@ -72,7 +72,7 @@ class Obligation:
 
 
 def prove_program(checked: Checked, timeout: float = DEFAULT_TIMEOUT) -> list[Obligation]:
-    """Every obligation of the functions to verify, in source order."""
+    """Every obligation of the functions to verify, function by function in source order."""
     found = []
     for function in functions_to_verify(checked):
         found += prove_function(checked, function, timeout)
