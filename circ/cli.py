@@ -80,6 +80,8 @@ class Emit(StrEnum):
     types = "types"
     graph = "graph"
     dot = "dot"
+    passes = "passes"
+    kernels = "kernels"
 
 
 @app.command("compile")
@@ -87,8 +89,10 @@ def compile_(
     file: Annotated[Path, typer.Argument(help="the .circ program", show_default=False)],
     emit: Annotated[Emit, typer.Option(help="which stage to show")] = Emit.graph,
     entry: Annotated[str, typer.Option(help="the function to compile")] = "main",
+    db: Annotated[str | None, typer.Option(help="catalog for --emit kernels (default: $CIRC_DB)")] = None,
 ) -> None:
-    """Compile a program and show one stage: the AST, the types, the dataflow graph, or DOT."""
+    """Compile a program and show one stage: the AST, the types, the dataflow graph, DOT, the graph
+    after each pass, or the generated Triton kernels."""
     from circ.compiler.dot import to_dot
     from circ.pipeline import check_file
     from circ.show import ast_tree, graph_table, signatures
@@ -108,8 +112,35 @@ def compile_(
         raise fail(exc) from None
     if emit is Emit.dot:
         sys.stdout.write(to_dot(graph))
+    elif emit is Emit.passes:
+        from circ.show_compile import passes_view
+
+        console().print(passes_view(graph))
+    elif emit is Emit.kernels:
+        sys.stdout.write(_kernels(graph, db))
     else:
         console().print(graph_table(graph))
+
+
+def _kernels(graph, db: str | None) -> str:
+    from circ.learn.catalog import Catalog, CatalogError
+    from circ.runtime.catalog_provider import CatalogProvider
+    from circ.runtime.provider import CircuitUnavailable
+    from circ.settings import Settings
+    from circ.show_compile import kernels_text
+
+    try:
+        with Catalog.open(Settings.from_env(db=db)) as catalog:
+            return kernels_text(graph, CatalogProvider(catalog))
+    except (CircuitUnavailable, CatalogError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+
+
+class Backend(StrEnum):
+    torch = "torch"
+    triton = "triton"
+    auto = "auto"
 
 
 @app.command()
@@ -128,6 +159,9 @@ def run(
     entry: Annotated[str, typer.Option(help="the function to run")] = "main",
     db: Annotated[str | None, typer.Option(help="catalog database URL (default: $CIRC_DB)")] = None,
     limit: Annotated[int, typer.Option(help="rows to show in the table / traces")] = 20,
+    backend: Annotated[
+        Backend, typer.Option(help="torch (reference), triton (fused kernels; CUDA), auto (triton on CUDA)")
+    ] = Backend.torch,
 ) -> None:
     """Run a program on learned circuits from the catalog (the shipped stdlib, then your own)."""
     import time
@@ -136,6 +170,7 @@ def run(
     from circ.run_program import run_file
     from circ.runtime.catalog_provider import CatalogProvider
     from circ.runtime.provider import CircuitUnavailable
+    from circ.runtime.triton_backend import BackendUnavailable
     from circ.runtime.values import InputError
     from circ.settings import Settings
     from circ.show_run import json_lines, results_table, trace_tree
@@ -158,10 +193,11 @@ def run(
                 entry=entry,
                 keep=trace,
                 device=device,
+                backend=backend.value,
             )
     except CircError as exc:
         raise fail(exc) from None
-    except (InputError, CircuitUnavailable, CatalogError) as exc:
+    except (InputError, CircuitUnavailable, CatalogError, BackendUnavailable) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from None
     seconds = time.perf_counter() - start

@@ -1,4 +1,5 @@
-"""Running a program: compile it, gather its inputs, execute the graph on the torch backend."""
+"""Running a program: compile it, gather its inputs, optimize the graph (unless every node's value
+is wanted, for traces), execute it on a backend."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from pathlib import Path
 
 import torch
 
+from circ.compiler.passes import optimize
 from circ.pipeline import Compiled, compile_file
+from circ.runtime.backends import make_backend
 from circ.runtime.provider import CircuitProvider
-from circ.runtime.torch_backend import Execution, TorchBackend
+from circ.runtime.torch_backend import Execution
 from circ.runtime.values import domain_batch, rows_from_assignments, rows_from_jsonl, to_batch
 
 
@@ -37,6 +40,7 @@ def run_file(
     entry: str = "main",
     keep: bool = False,
     device: str = "cpu",
+    backend: str = "torch",
 ) -> Ran:
     """Compile and run a program on one row (`x=3` assignments), a JSON-lines file, or its domain."""
     compiled = compile_file(path, entry)
@@ -50,5 +54,6 @@ def run_file(
             else rows_from_assignments(assignments or [], params)
         )
         inputs = to_batch(rows, params)
-    execution = TorchBackend(provider, device).run(compiled.graph, inputs, keep=keep)
+    graph = compiled.graph if keep else optimize(compiled.graph)  # traces show every call, by source
+    execution = make_backend(backend, provider, device).run(graph, inputs, keep=keep)
     return Ran(compiled, params, inputs, execution)

@@ -37,3 +37,10 @@ class CatalogProvider:
         except (CatalogError, StoreError) as exc:
             raise CircuitUnavailable(str(exc)) from None
         return LoadedCircuit(interface, model)
+
+    def config(self, name: str) -> ModelConfig:
+        """A circuit's model sizes from its record, without loading weights (for code generation)."""
+        try:
+            return ModelConfig.from_dict(self.catalog.get(name).config)
+        except (CatalogError, ConfigError) as exc:
+            raise CircuitUnavailable(str(exc)) from None

@@ -42,14 +42,15 @@ def interpreting() -> bool:
 
 
 def check_available(device: torch.device) -> None:
-    try:
-        import triton  # noqa: F401
-    except ImportError:
-        raise BackendUnavailable("the triton backend needs the triton package (pip install triton)") from None
+    # the device first: importing triton without TRITON_INTERPRET would fix its helpers as compiled
     if device.type != "cuda" and not interpreting():
         raise BackendUnavailable(
             "the triton backend needs a CUDA GPU (on CPU it runs only under TRITON_INTERPRET=1, for tests)"
         )
+    try:
+        import triton  # noqa: F401
+    except ImportError:
+        raise BackendUnavailable("the triton backend needs the triton package (pip install triton)") from None
 
 
 @dataclass

@@ -108,9 +108,10 @@ def shipped_or_skip(graph: nx.MultiDiGraph, provider) -> None:
 
 
 def use_triton_interpreter() -> None:
-    """Kernel tests run through Triton's CPU interpreter unless there is a GPU. Call it from a
-    conftest, before triton is imported (`triton.jit` picks interpreted or compiled functions when
-    it decorates). Nothing but triton reads the variable, so it leaves other tests alone."""
+    """Kernel tests run through Triton's CPU interpreter unless there is a GPU. Call it before triton
+    is first imported: `triton.jit` picks an interpreted or a compiled function when it decorates,
+    and triton.language decorates its own helpers (`tl.zeros`, …) on import. Nothing but triton
+    reads the variable, so it leaves other tests alone."""
     import torch
 
     if not torch.cuda.is_available():

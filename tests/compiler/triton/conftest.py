@@ -6,5 +6,5 @@ import pytest
 
 from support import use_triton_interpreter
 
-use_triton_interpreter()  # before triton is first imported, or kernels may not be interpreted
+use_triton_interpreter()  # before triton is first imported
 pytest.importorskip("triton")
