@@ -120,9 +120,13 @@ def executors(
     device: torch.device,
     compile_: bool,
 ) -> dict[str, Callable[[], torch.Tensor]]:
+    """Each executor as a closure over a backend whose circuits are already loaded (loading and
+    hash-checking weights is not what is measured)."""
+    eager = TorchBackend(provider, device)
+    eager.prepare(graph)
     modes = {
-        "(a) naive eager torch": lambda: TorchBackend(provider, device).run(graph, inputs).output,
-        "(b) batched torch": lambda: TorchBackend(provider, device).run(optimized, inputs).output,
+        "(a) naive eager torch": lambda: eager.run(graph, inputs).output,
+        "(b) batched torch": lambda: eager.run(optimized, inputs).output,
     }
     if compile_:
         compiled = TorchBackend(CompiledProvider(provider), device)
@@ -142,6 +146,10 @@ def main() -> None:
     parser.add_argument("--no-compile", action="store_true", help="skip (c), torch.compile")
     args = parser.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.type == "cpu":
+        torch.set_num_threads(
+            1
+        )  # OpenMP threads on a shared CPU collapse (benchmarks/RESULTS.md, Contention)
     rows_list = args.rows or ([10**4, 10**6] if device.type == "cuda" else [10**4])
     measured = peaks(device)
     name = (
@@ -167,8 +175,8 @@ def main() -> None:
             for rows in rows_list:
                 gen = torch.Generator().manual_seed(0)
                 inputs = [torch.randint(0, 10, (rows, 1), generator=gen).to(device) for _ in params]
-                reference = TorchBackend(provider, device).run(graph, inputs).output
                 modes = executors(graph, optimized, inputs, provider, device, not args.no_compile)
+                reference = modes["(a) naive eager torch"]()
                 print(f"  {rows:,} rows")
                 speeds = {}
                 for label, run in modes.items():
