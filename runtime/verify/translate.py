@@ -118,10 +118,13 @@ def _forall(e: ast.Forall, env: Mapping[str, Sym]) -> Term:
         # `all(…)` stops at the first false body: later bodies need only be defined after true ones
         defined = [z3.Implies(_and(*(b.value for b in body[:k])), b.defined) for k, b in enumerate(body)]
         return Term(_and(*(b.value for b in body)), _and(bounds, *defined))
-    i = z3.Int(f"{e.var}!{next(_bound_names)}")
+    i, j = (z3.Int(f"{e.var}!{next(_bound_names)}") for _ in range(2))
     body = translate(e.body, {**env, e.var: i})
     within = z3.And(lo.value <= i, i < hi.value)
-    defined = _and(bounds, z3.ForAll([i], z3.Implies(within, body.defined)))
+    # as when unrolled, a body need only be defined if every earlier one is true (`all(…)` stops at
+    # the first false one): over the first non-true body, the earlier ones are defined and true
+    earlier_true = z3.ForAll([j], z3.Implies(z3.And(lo.value <= j, j < i), z3.substitute(body.value, (i, j))))
+    defined = _and(bounds, z3.ForAll([i], z3.Implies(z3.And(within, earlier_true), body.defined)))
     return Term(z3.ForAll([i], z3.Implies(within, body.value)), defined)
 
 

@@ -70,6 +70,10 @@ def _proved(claim: z3.BoolRef) -> bool:
 @settings(max_examples=25, deadline=None, database=None)
 @given(env=ENVS)
 def test_z3_agrees_with_the_evaluator(text: str, env: dict) -> None:
+    _check_agreement(text, env)
+
+
+def _check_agreement(text: str, env: dict) -> None:
     expr = _clause(text)
     symbolic = {name: fresh(name, t)[0] for name, t in PARAMS.items()}
     fixed = z3.And(*[equal(symbolic[name], constant(value)) for name, value in env.items()])
@@ -81,6 +85,26 @@ def test_z3_agrees_with_the_evaluator(text: str, env: dict) -> None:
         return
     assert _proved(z3.Implies(fixed, term.defined)), f"{text} should be defined at {env}"
     assert _proved(z3.Implies(fixed, equal(term.value, constant(expected)))), f"{text} ≠ {expected} at {env}"
+
+
+_ZEROS = {"a": 0, "p": False, "g": [[0, 0, 0], [0, 0, 0]], "t": (0, False)}
+
+
+@pytest.mark.parametrize(
+    ("text", "env"),
+    [
+        # `all(…)` stops at i = 0 (xs[0] < 1) before xs[3] is out of range, so the clause is defined and false
+        ("forall i in 0..b: xs[i] >= 1", {**_ZEROS, "b": 4, "xs": [0, 0, 0]}),
+        ("forall i in 0..b: xs[i] >= 1", {**_ZEROS, "b": 5, "xs": [1, 0, 1]}),
+        # every earlier body is true, so xs[3] is reached: undefined
+        ("forall i in 0..b: xs[i] >= 1", {**_ZEROS, "b": 4, "xs": [1, 1, 1]}),
+        # within range throughout (b = 3) or empty (b < 0): defined and true
+        ("forall i in 0..b: xs[i] >= 1", {**_ZEROS, "b": 3, "xs": [1, 1, 1]}),
+        ("forall i in 0..b: xs[i] >= 1", {**_ZEROS, "b": -2, "xs": [0, 0, 0]}),
+    ],
+)
+def test_a_symbolic_forall_short_circuits_as_the_evaluator_does(text: str, env: dict) -> None:
+    _check_agreement(text, env)
 
 
 @pytest.mark.parametrize(
