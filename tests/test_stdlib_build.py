@@ -27,7 +27,7 @@ def test_every_recipe_names_a_declared_circuit() -> None:
 def test_a_partial_build_trains_certifies_and_keeps_what_was_shipped(tmp_path: Path) -> None:
     built, missing = build(tmp_path, only=["color.succ"])
     assert [(b.name, b.certificate.certified) for b in built] == [("color.succ", True)]
-    assert "mod97.add" in missing
+    assert set(missing) == set(declared_circuits()) - set(RECIPES)
     build(tmp_path, only=["color.max"])
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert sorted(c["name"] for c in manifest["circuits"]) == ["color.max", "color.succ"]
@@ -39,7 +39,13 @@ def test_shipped_circuits_are_certified_and_run_the_combinators_example(tmp_path
     with Catalog.open(Settings.from_env()) as catalog:
         shipped = {r.name: r for r in catalog.circuits()}
         assert set(shipped) == set(RECIPES) and {r.source for r in shipped.values()} == {"stdlib"}
-        assert all(catalog.latest_certificate(name).certified for name in shipped)
+        certificates = {name: catalog.latest_certificate(name) for name in shipped}
+    # every circuit is right on every input checked; all but the Grid[5, 5] ones (10^25 inputs, a
+    # seeded 10^6 sample) on their whole domain, which is what `certified` means
+    assert all(c.accuracy == 1.0 for c in certificates.values())
+    sampled = {n for n, c in certificates.items() if not c.certified}
+    assert sampled == {n for n in shipped if n.startswith("grid5.")}
+    assert sum(c.certified for c in certificates.values()) >= 25
     examples = Path(__file__).resolve().parent.parent / "examples"
     args = [
         "-i",
