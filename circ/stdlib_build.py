@@ -106,9 +106,10 @@ _5x5 = (("h", 5), ("w", 5))
 # catalog name (`learned "…"` in stdlib/*.circ) → how to train it. Circuits without a recipe are
 # reported by the build as not yet trained. Not shipped, because no recipe has reached 100% on the
 # whole domain yet (measured 2026-11-25): seq6.sort (5 wrong of 10^6: one 8 among five 9s sorts to
-# all 9s; d_model 128, 1 layer, stopped at 100% of a 10k validation sample), seq6.max and seq6.min (1 wrong of 10^6 each: the all-0 and
-# the all-9 sequence, also when trained on 90% of the domain), seq6.cumsum (0% of whole sequences
-# right after 500 steps of a 2-layer d_model 128 model) and seq6.parity (chance, 48.5%, after 4k steps).
+# all 9s; d_model 128, 1 layer, stopped at 100% of a 10k validation sample), seq6.max and seq6.min
+# (1 wrong of 10^6 each: the all-0 and the all-9 sequence, also when trained on 90% of the domain),
+# seq6.cumsum (0% of whole sequences right after 500 steps of a 2-layer d_model 128 model) and
+# seq6.parity (chance, 48.5%, after 4k steps).
 RECIPES: dict[str, Recipe] = {
     "color.succ": Recipe("color_succ"),
     "color.pred": Recipe("color_pred"),
