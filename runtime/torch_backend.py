@@ -37,6 +37,17 @@ class Execution:
     confidence: dict[int, torch.Tensor] = field(default_factory=dict)
 
 
+def concat_executions(parts: list[Execution]) -> Execution:
+    """The executions of consecutive row chunks, as one (chunks bound memory, not results)."""
+    if len(parts) == 1:
+        return parts[0]
+    return Execution(
+        output=torch.cat([p.output for p in parts]),
+        values={n: torch.cat([p.values[n] for p in parts]) for n in parts[0].values},
+        confidence={n: torch.cat([p.confidence[n] for p in parts]) for n in parts[0].confidence},
+    )
+
+
 class TorchBackend:
     def __init__(self, provider: CircuitProvider, device: str | torch.device = "cpu") -> None:
         self.provider = provider
@@ -68,13 +79,7 @@ class TorchBackend:
             )
             for start in range(0, rows, CHUNK_ROWS)
         ]
-        if len(parts) == 1:
-            return parts[0]
-        return Execution(
-            output=torch.cat([p.output for p in parts]),
-            values={n: torch.cat([p.values[n] for p in parts]) for n in parts[0].values},
-            confidence={n: torch.cat([p.confidence[n] for p in parts]) for n in parts[0].confidence},
-        )
+        return concat_executions(parts)
 
     def _run_chunk(
         self, graph: nx.MultiDiGraph, inputs: list[torch.Tensor], keep: bool, rows: int

@@ -27,7 +27,7 @@ from circ.compiler.triton.codegen import ALIGN, Kernel, generate, weight_layouts
 from circ.compiler.triton.layout import Layout
 from circ.lang import types as T
 from circ.runtime.provider import CircuitProvider, LoadedCircuit
-from circ.runtime.torch_backend import Execution, builtin, call_tokens, unstack
+from circ.runtime.torch_backend import Execution, builtin, call_tokens, concat_executions, unstack
 
 CHUNK_ROWS = 1 << 18  # rows per pass: only [rows, leaves] values live between kernels
 LAYER_ROWS = 1 << 16  # rows per launch when unfused: the residual stream goes through memory
@@ -114,13 +114,7 @@ class TritonBackend:
             self._run_chunk(program, [x[s : s + CHUNK_ROWS] for x in inputs], min(CHUNK_ROWS, rows - s), keep)
             for s in range(0, rows, CHUNK_ROWS)
         ]
-        if len(parts) == 1:
-            return parts[0]
-        return Execution(
-            output=torch.cat([p.output for p in parts]),
-            values={n: torch.cat([p.values[n] for p in parts]) for n in parts[0].values},
-            confidence={n: torch.cat([p.confidence[n] for p in parts]) for n in parts[0].confidence},
-        )
+        return concat_executions(parts)
 
     def _run_chunk(self, program: _Program, inputs: list[torch.Tensor], rows: int, keep: bool) -> Execution:
         graph = program.graph
