@@ -23,16 +23,14 @@ from collections.abc import Callable
 import networkx as nx
 import torch
 
+from circ import api
+from circ.circuit.config import ModelConfig
+from circ.circuit.provider import LoadedCircuit
 from circ.compiler import nodes as N
-from circ.compiler.lower import lower
-from circ.compiler.passes import optimize
 from circ.lang import types as T
-from circ.lang.check import check
-from circ.lang.modules import load_text
 from circ.learn.catalog import Catalog
-from circ.learn.model import ModelConfig
-from circ.runtime.catalog_provider import CatalogProvider
-from circ.runtime.provider import LoadedCircuit
+from circ.learn.catalog.provider import CatalogProvider, circuit_config
+from circ.runtime.execute import execute
 from circ.runtime.torch_backend import TorchBackend
 from circ.settings import packaged_catalog_dir
 
@@ -71,10 +69,10 @@ def model_flops(cfg: ModelConfig) -> int:
     return (cfg.n_layers - 1) * full + last + 2 * q * d * cfg.out_vocab
 
 
-def program_cost(graph: nx.MultiDiGraph, provider: CatalogProvider) -> tuple[int, int]:
+def program_cost(graph: nx.MultiDiGraph, catalog: Catalog) -> tuple[int, int]:
     """(FLOPs, bytes) per row: every circuit call; int64 inputs and output read and written once."""
     flops = sum(
-        model_flops(provider.config(graph.nodes[n][N.CIRCUIT])) * N.calls(graph, n)
+        model_flops(circuit_config(catalog, graph.nodes[n][N.CIRCUIT])) * N.calls(graph, n)
         for n, op in graph.nodes(data=N.OP)
         if op == "circuit"
     )
@@ -125,18 +123,18 @@ def executors(
     eager = TorchBackend(provider, device)
     eager.prepare(graph)
     modes = {
-        "(a) naive eager torch": lambda: eager.run(graph, inputs).output,
-        "(b) batched torch": lambda: eager.run(optimized, inputs).output,
+        "(a) naive eager torch": lambda: execute(graph, inputs, eager).output,
+        "(b) batched torch": lambda: execute(optimized, inputs, eager).output,
     }
     if compile_:
         compiled = TorchBackend(CompiledProvider(provider), device)
-        modes["(c) torch.compile of (b)"] = lambda: compiled.run(optimized, inputs).output
+        modes["(c) torch.compile of (b)"] = lambda: execute(optimized, inputs, compiled).output
     if device.type == "cuda":
         from circ.runtime.triton_backend import TritonBackend
 
         for label, dtype in [("fp32", torch.float32), ("bf16", torch.bfloat16)]:
             backend = TritonBackend(provider, device, dtype=dtype)
-            modes[f"(d) triton {label}"] = lambda b=backend: b.run(optimized, inputs).output
+            modes[f"(d) triton {label}"] = lambda b=backend: execute(optimized, inputs, b).output
     return modes
 
 
@@ -166,10 +164,9 @@ def main() -> None:
     with Catalog("sqlite://", "/tmp/circ-bench-blobs", packaged=packaged_catalog_dir()) as catalog:
         provider = CatalogProvider(catalog, str(device))
         for calls, body in PROGRAMS.items():
-            checked = check(load_text(PRELUDE + body, "bench.circ"))
-            graph = lower(checked)
-            optimized = optimize(graph)
-            flops, io = program_cost(graph, provider)
+            compiled = api.compile("bench.circ", source=PRELUDE + body)
+            checked, graph, optimized = compiled.checked, compiled.graph, compiled.optimized
+            flops, io = program_cost(graph, catalog)
             params = list(checked.function("main").signature.params)
             print(f"\n{calls}-circuit program: {flops / 1e3:.0f} kFLOP and {io} bytes of IO per row")
             for rows in rows_list:

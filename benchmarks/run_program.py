@@ -12,14 +12,14 @@ import time
 
 import torch
 
-from circ.compiler.lower import lower
-from circ.lang.check import check
-from circ.lang.modules import load_text
+from circ import api
+from circ.circuit.config import ModelConfig
+from circ.circuit.provider import LoadedCircuit, ModelsProvider
 from circ.learn.data import get_task
-from circ.learn.model import CircuitTransformer, ModelConfig
+from circ.learn.model import CircuitTransformer
 from circ.learn.run import OptimConfig, Run
 from circ.learn.train import train
-from circ.runtime.provider import LoadedCircuit, ModelsProvider
+from circ.runtime.execute import execute
 from circ.runtime.torch_backend import TorchBackend
 from circ.runtime.values import domain_batch
 
@@ -56,19 +56,19 @@ def trained_provider() -> ModelsProvider:
 
 def main() -> None:
     torch.set_num_threads(1)
-    checked = check(load_text(PROGRAM, "bench.circ"))
-    graph = lower(checked)
-    inputs = domain_batch(list(checked.function("main").signature.params))
+    compiled = api.compile("bench.circ", source=PROGRAM)
+    graph = compiled.graph
+    inputs = domain_batch(compiled.params)
     rows = inputs[0].shape[0]
     backend = TorchBackend(trained_provider())
     backend.prepare(graph)
 
     start = time.perf_counter()
-    batched = backend.run(graph, inputs).output
+    batched = execute(graph, inputs, backend).output
     batched_s = time.perf_counter() - start
 
     start = time.perf_counter()
-    naive = torch.cat([backend.run(graph, [x[i : i + 1] for x in inputs]).output for i in range(rows)])
+    naive = torch.cat([execute(graph, [x[i : i + 1] for x in inputs], backend).output for i in range(rows)])
     naive_s = time.perf_counter() - start
 
     assert torch.equal(batched, naive), "the batched and per-row runs disagree"

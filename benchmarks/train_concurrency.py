@@ -17,9 +17,10 @@ import time
 import torch
 import torch.nn.functional as F
 
+from circ.circuit.config import ModelConfig
 from circ.learn.data import get_task, make_split
 from circ.learn.ensemble import Ensemble
-from circ.learn.model import ModelConfig, build_model
+from circ.learn.model import build_model
 
 SIZES = {
     "small": ({"p": 11}, {"d_model": 32, "n_heads": 4, "d_mlp": 128}),

@@ -17,6 +17,10 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from circ.learn.catalog import Catalog
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,15 @@ class Settings:
         """Weights live beside the database file (DESIGN §7), or in the data dir for a server URL."""
         db_file = sqlite_path(self.db_url)
         return (db_file.parent if db_file else self.data_dir) / "blobs"
+
+    def open_catalog(self) -> Catalog:
+        """The catalog these settings name; the default data directory is made on first use."""
+        from circ.learn.catalog import Catalog
+
+        db_file = sqlite_path(self.db_url)
+        if db_file is not None and db_file.parent.resolve() == self.data_dir.resolve():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        return Catalog(self.db_url, self.blob_dir, packaged=self.stdlib_catalog)
 
     def torch_device(self) -> str:
         """`auto` resolved here, lazily, so reading settings never imports torch."""

@@ -14,18 +14,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from circ.circuit.config import ModelConfig
+from circ.circuit.signature import format_signature
 from circ.lang.check import check
+from circ.lang.errors import UserError
 from circ.lang.modules import load, stdlib_dir
 from circ.lang.scope import Symbol
-from circ.learn.catalog import Catalog, CertificateRecord
+from circ.learn.catalog import Catalog, CertificateRecord, export_catalog, import_catalog
 from circ.learn.data import get_task
-from circ.learn.model import ModelConfig, save_weights
+from circ.learn.model import save_weights
 from circ.learn.run import OptimConfig, Run
 from circ.learn.train import train
-from circ.runtime.certify import certify
+from circ.verify.certify import certify
 
 
-class RecipeError(Exception):
+class RecipeError(UserError):
     """A recipe that does not match its circuit's declaration."""
 
 
@@ -71,6 +74,7 @@ class Recipe:
             target_acc=self.target_acc,
             eval_every=self.eval_every,
         )
+
 
 # Mod[97] binary circuits grok: trained on half the table, certified on all of it (the CPU recipe of
 # `circ train`: d_model 64, lr 1e-2, weight decay 1, full batch; benchmarks/RESULTS.md has the sweep).
@@ -174,7 +178,7 @@ def declared_circuits() -> dict[str, tuple[str, str]]:
     for name, (symbol, text) in declarations().items():
         sig = symbol.signature
         contract = "; ".join(f"{c.kind} {c.expr.span.excerpt(text)}" for c in symbol.decl.contracts)
-        found[name] = (f"({', '.join(str(t) for _, t in sig.params)}) -> {sig.result}", contract)
+        found[name] = (format_signature((t for _, t in sig.params), sig.result), contract)
     return found
 
 
@@ -209,7 +213,7 @@ def build(
         target = out or stdlib_dir() / "catalog"
         with Catalog(f"sqlite:///{root / 'build.db'}", root / "blobs") as catalog:
             if only and (target / "manifest.json").exists():
-                catalog.import_(target)  # a partial build keeps the circuits already shipped
+                import_catalog(catalog, target)  # a partial build keeps the circuits already shipped
             for name, result in zip(names, results, strict=True):
                 task = result.run.build_task()
                 weights = root / f"{name}.safetensors"
@@ -219,5 +223,5 @@ def build(
                 built.append(Built(name, certify(catalog, name)))
                 if on_built is not None:
                     on_built(built[-1])
-            catalog.export(target)
+            export_catalog(catalog, target)
     return built, sorted(set(declared) - set(RECIPES))

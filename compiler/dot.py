@@ -10,6 +10,7 @@ _STYLE = {
     "input": 'shape=invhouse style=filled fillcolor="#e0f2fe"',
     "const": 'shape=note style=filled fillcolor="#f5f5f4"',
     "circuit": 'shape=box style="rounded,filled" fillcolor="#fde68a"',
+    "call": 'shape=box style="rounded,dashed"',
     "builtin": 'shape=ellipse style=filled fillcolor="#ede9fe"',
     "output": 'shape=house style=filled fillcolor="#dcfce7"',
 }
@@ -27,6 +28,8 @@ def label(graph: nx.MultiDiGraph, node: int) -> str:
         times = f" ×{attrs[N.BATCH]}" if N.BATCH in attrs else ""
         kernel = f" @k{attrs[N.KERNEL]}" if N.KERNEL in attrs else ""
         return f"{attrs[N.NAME]}{times} [{attrs[N.CIRCUIT]}]{kernel}"
+    if op == "call":
+        return f"{attrs[N.NAME]} (by its contract)"
     if op == "builtin":
         index = attrs.get(N.INDEX)
         if isinstance(index, tuple):  # index [r, c]

@@ -3,6 +3,11 @@
 After lowering, only circuits compute; everything else is a constant, an input, or a structural
 builtin (compiler/nodes.py). A `map` over `Seq[T, 6]` becomes six `index` nodes, six circuit
 calls and one `seq`, so later passes see every call and can batch or fuse them.
+
+This is the one lowering: the runtime executes its graph, and verification generates its proof
+obligations from it (`keep_contracts=True` keeps each call of a `fn` with contracts as one opaque
+`call` node, known by its contract, so proofs stay modular). The entry function's names — its
+parameters, lets, unnamed calls and `result` — are kept in `graph.graph["shown"]` for messages.
 """
 
 from __future__ import annotations
@@ -39,20 +44,25 @@ _FnValue = _Global | _Composed
 _Value = int | _FnValue  # a node id, or a static function
 
 
-def lower(checked: Checked, entry: str = "main") -> nx.MultiDiGraph:
-    """The dataflow graph of `entry` (a `fn` or `circuit` of the root file)."""
-    symbol = checked.function(entry)
+def lower(checked: Checked, entry: str | Symbol = "main", keep_contracts: bool = False) -> nx.MultiDiGraph:
+    """The dataflow graph of `entry` (a `fn` or `circuit` of the root file, or any checked symbol)."""
+    symbol = entry if isinstance(entry, Symbol) else checked.function(entry)
     if symbol is None:
         names = ", ".join(s.name for s in checked.symbols() if s.kind == "fn") or "none"
         span = ast.Span(checked.program.root, 0, 0, 0, 0)
         raise CircError([error(span, f"no function `{entry}` to compile (functions here: {names})")])
-    return _Lowerer(checked).entry(symbol)
+    return _Lowerer(checked, symbol, keep_contracts).entry()
 
 
 class _Lowerer:
-    def __init__(self, checked: Checked) -> None:
+    def __init__(self, checked: Checked, symbol: Symbol, keep_contracts: bool) -> None:
         self.checked = checked
+        self.symbol = symbol
+        self.keep_contracts = keep_contracts
         self.graph = nx.MultiDiGraph()
+        self.depth = 0  # 0 while lowering the entry's own body: its names are `shown`
+        self.shown: list[tuple[str, int]] = []
+        self.named: set[int] = set()  # ids of the entry's expressions a let (or the result) names
 
     def add(self, op: str, type_: T.Type, span: ast.Span, args: tuple[int, ...] = (), **attrs: object) -> int:
         node = self.graph.number_of_nodes()
@@ -61,15 +71,21 @@ class _Lowerer:
             self.graph.add_edge(source, node, **{N.ARG: position})
         return node
 
-    def entry(self, symbol: Symbol) -> nx.MultiDiGraph:
+    def entry(self) -> nx.MultiDiGraph:
+        symbol = self.symbol
         sig = symbol.signature
         params = tuple(
             self.add("input", t, p.span, **{N.NAME: name, N.POSITION: i})
             for i, ((name, t), p) in enumerate(zip(sig.params, symbol.decl.params, strict=True))
         )
+        self.shown = [(name, node) for (name, _), node in zip(sig.params, params, strict=True)]
+        self.depth = -1  # the entry's body is entered below, at depth 0
         result = self.apply(_Global(symbol), params, symbol.decl.name_span)
+        self.shown.append(("result", result))
         self.add("output", sig.result, symbol.decl.name_span, (result,))
-        self.graph.graph.update(entry=symbol.name, signature=str(sig), root=self.checked.program.root)
+        self.graph.graph.update(
+            entry=symbol.name, signature=str(sig), root=self.checked.program.root, shown=self.shown
+        )
         return self.graph
 
     # --- functions ----------------------------------------------------------------------------
@@ -81,10 +97,22 @@ class _Lowerer:
         if symbol.kind == "circuit":
             attrs = {N.CIRCUIT: symbol.decl.learned, N.NAME: symbol.name, N.DECL: symbol.decl}
             return self.add("circuit", symbol.signature.result, span, args, **attrs)
+        if self.keep_contracts and symbol.decl.contracts and symbol is not self.symbol:
+            attrs = {N.NAME: symbol.name, N.DECL: symbol.decl}
+            return self.add("call", symbol.signature.result, span, args, **attrs)
         env: dict[str, _Value] = {p.name: a for p, a in zip(symbol.decl.params, args, strict=True)}
+        self.depth += 1
+        top = self.depth == 0
         for let in symbol.decl.body.lets:
+            if top:
+                self.named.add(id(let.value))
             env[let.name] = self.expr(let.value, env)
+            if top and isinstance(env[let.name], int):
+                self.shown.append((let.name, env[let.name]))
+        if top:
+            self.named.add(id(symbol.decl.body.result))
         result = self.expr(symbol.decl.body.result, env)
+        self.depth -= 1
         assert isinstance(result, int)
         return result
 
@@ -143,7 +171,10 @@ class _Lowerer:
         fn = env[e.func] if e.func in env else _Global(self.checked.callees[e])
         assert not isinstance(fn, int)
         args = tuple(self.node(a, env) for a in e.args)
-        return self.apply(fn, args, e.span)
+        result = self.apply(fn, args, e.span)
+        if self.depth == 0 and id(e) not in self.named:
+            self.shown.append((e.span.excerpt(self.checked.program.sources[e.span.path]), result))
+        return result
 
     # --- combinators --------------------------------------------------------------------------
 

@@ -16,8 +16,8 @@ OP = "op"  # one of OPS
 TYPE = "type"  # circ.lang.types.Type of the value the node produces
 SPAN = "span"  # circ.lang.ast.Span of the source that made the node (for errors and traces)
 CIRCUIT = "circuit"  # op=circuit: the catalog name from `learned "…"`
-DECL = "decl"  # op=circuit: the circuit's declaration (params and contracts, for traces and proofs)
-NAME = "name"  # op=circuit: the declared circuit name; op=input: the parameter name
+DECL = "decl"  # op=circuit|call: the declaration (params and contracts, for traces and proofs)
+NAME = "name"  # op=circuit|call: the declared name; op=input: the parameter name
 POSITION = "position"  # op=input: the parameter's position in the entry function
 VALUE = "value"  # op=const: the Python value (int, bool, nested lists for Seq/Grid)
 BUILTIN = "builtin"  # op=builtin: one of BUILTINS
@@ -25,11 +25,19 @@ INDEX = "index"  # builtin=proj: the component; builtin=index: the tuple of indi
 BATCH = "batch"  # op=circuit, set by passes.batch: k stacked independent calls (args k×m, type a k-tuple)
 KERNEL = "kernel"  # op=circuit, set by passes.fuse: the fused kernel (0, 1, …) that computes the node
 
+# --- graph keys (graph.graph, set by compiler.lower) ----------------------------------------------
+# "entry", "signature", "root": the lowered function, its signature as written, the root file;
+# "shown": (source name, node) for the entry's parameters, lets, unnamed calls and `result`, in source
+# order, so a counter-model or a trace can speak in the program's own names.
+
 # --- edge keys -------------------------------------------------------------------------------
 ARG = "arg"  # the argument position at the consumer
 
-OPS = ("input", "const", "circuit", "builtin", "output")
-# Structural builtins: they move values, never compute on them (computation is learned).
+OPS = ("input", "const", "circuit", "call", "builtin", "output")
+# op=call: a `fn` with contracts kept whole, known only by its contract; only in graphs lowered for
+# verification (`lower(..., keep_contracts=True)`), never run.
+# Structural builtins: they move values, never compute on them (computation is learned). What each
+# one selects is defined once, in compiler/builtins.py.
 BUILTINS = (
     "tuple",  # (a, b, …)
     "proj",  # t.k

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from circ.lang.ast import Span
+from circ.lang.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Diagnostic:
         return self.severity == "error"
 
 
-class CircError(Exception):
+class CircError(UserError):
     """Raised with one or more error diagnostics; the CLI renders them and exits 1."""
 
     def __init__(self, diagnostics: Iterable[Diagnostic], sources: Mapping[str, str] | None = None) -> None:

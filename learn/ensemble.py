@@ -12,7 +12,8 @@ from __future__ import annotations
 import torch
 from torch.func import functional_call, stack_module_state, vmap
 
-from circ.learn.model import CircuitTransformer, ModelConfig
+from circ.circuit.config import ModelConfig
+from circ.learn.model import CircuitTransformer
 
 
 class Ensemble:

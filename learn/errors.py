@@ -8,14 +8,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-
-class ConfigError(ValueError):
-    """A bad value for a named field (a task parameter, a model or optimiser setting, a run option)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        self.message = message
-        super().__init__(f"{field}: {message}")
+from circ.lang.errors import ConfigError
 
 
 class UnknownTaskError(ConfigError):

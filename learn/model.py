@@ -3,7 +3,7 @@
 Interface, for a runtime or the compiler:
 
     model(tokens)                      # tokens: LongTensor [batch, n_positions], laid out as in
-      -> logits [batch, n_out, out_vocab]   # `circ.learn.interface` (args, then `=` per output token)
+      -> logits [batch, n_out, out_vocab]   # `circ.circuit.interface` (args, then `=` per output token)
 
 Logits are read at the last `n_out` positions; argmax decodes each to an output token. The
 `ModelConfig` (frozen, JSON in the safetensors metadata) fully determines the parameter shapes.
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -42,86 +41,14 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from circ.learn.errors import ConfigError
-from circ.learn.interface import CircuitInterface
+from circ.circuit.config import ModelConfig
+from circ.circuit.weights import FORMAT
+from circ.lang.errors import ConfigError
 
 try:  # optional: the GPU extra; used for half-precision CUDA tensors only
     from flash_attn import flash_attn_func  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - depends on the machine
     flash_attn_func = None
-
-FORMAT = "circ.circuit/1"
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    vocab: int  # input vocabulary, separators included
-    n_positions: int
-    out_vocab: int
-    n_out: int  # logits are read at the last n_out positions
-    d_model: int = 128
-    n_heads: int = 4
-    d_mlp: int = 512
-    n_layers: int = 1
-    layernorm: bool = False  # the grokking models have none; it makes weights harder to read
-    causal: bool = True  # True: decoder (causal mask); False: encoder (full attention)
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.type in ("bool", bool):
-                if not isinstance(value, bool):
-                    raise ConfigError(f"model.{f.name}", f"must be true or false, got {value!r}")
-            elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ConfigError(f"model.{f.name}", f"must be a positive integer, got {value!r}")
-        if self.d_model % self.n_heads:
-            raise ConfigError("model.n_heads", f"must divide d_model={self.d_model}, got {self.n_heads}")
-        if self.n_out > self.n_positions:
-            raise ConfigError("model.n_out", f"must be <= n_positions={self.n_positions}, got {self.n_out}")
-
-    @property
-    def d_head(self) -> int:
-        return self.d_model // self.n_heads
-
-    @classmethod
-    def for_interface(cls, iface: CircuitInterface, **sizes: Any) -> ModelConfig:
-        """The config whose vocab and positions fit a circuit interface; `sizes` set the rest."""
-        return cls.from_dict(
-            {
-                "vocab": iface.in_vocab,
-                "n_positions": iface.n_positions,
-                "out_vocab": iface.out_vocab,
-                "n_out": iface.n_out,
-                **sizes,
-            }
-        )
-
-    def check_interface(self, iface: CircuitInterface) -> None:
-        """Raise a `ConfigError` naming the first field that does not fit `iface`."""
-        want = {
-            "vocab": iface.in_vocab,
-            "n_positions": iface.n_positions,
-            "out_vocab": iface.out_vocab,
-            "n_out": iface.n_out,
-        }
-        for key, value in want.items():
-            have = getattr(self, key)
-            if have != value:
-                raise ConfigError(f"model.{key}", f"the task needs {value}, the config has {have}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        names = {f.name for f in fields(cls)}
-        for key in data:
-            if key not in names:
-                raise ConfigError(f"model.{key}", f"no such field (fields: {', '.join(sorted(names))})")
-        missing = [n for n in ("vocab", "n_positions", "out_vocab", "n_out") if n not in data]
-        if missing:
-            raise ConfigError(f"model.{missing[0]}", "is required")
-        return cls(**data)
 
 
 class HookPoint(nn.Module):

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from circ.learn.errors import ConfigError
+from circ.lang.errors import ConfigError
 from circ.learn.run import Run
 from circ.learn.train import EvalEvent, OnEval, RunResult, train_group
 

@@ -12,10 +12,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from circ.circuit.config import ModelConfig
+from circ.lang.errors import ConfigError
 from circ.learn.data import Task, accepted_params, get_task
 from circ.learn.data.split import check_frac
-from circ.learn.errors import ConfigError
-from circ.learn.model import ModelConfig
 
 GROKKING_LR = 1e-3  # Power et al. 2022; the library default
 # `circ train`'s default (with d_model 64), from a sweep on the 2-core CPU (benchmarks/RESULTS.md):

@@ -16,11 +16,13 @@ import re
 import tempfile
 from pathlib import Path
 
+from circ.lang.errors import UserError
+
 SUFFIX = ".safetensors"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
-class StoreError(Exception):
+class StoreError(UserError):
     """A blob that cannot be used: missing, corrupted, or unwritable; names its owner and file."""
 
     def __init__(self, owner: str, path: Path, reason: str) -> None:

@@ -24,11 +24,11 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from circ.lang.errors import ConfigError
 from circ.learn.checkpoint import load_checkpoint, save_checkpoint
 from circ.learn.curves import Record, plot_curves, save_curves
 from circ.learn.data import Split, make_split
 from circ.learn.ensemble import Ensemble
-from circ.learn.errors import ConfigError
 from circ.learn.model import build_model, save_weights
 from circ.learn.run import OptimConfig, Run
 

@@ -1,28 +1,50 @@
-"""Choosing a backend by name (`circ run --backend torch|triton|auto`)."""
+"""Choosing a backend by name (`circ run --backend torch|triton|auto`).
+
+The Triton backend is imported only when it is chosen, so a torch run never loads Triton code."""
 
 from __future__ import annotations
 
+import importlib.util
+import os
+
 import torch
 
-from circ.runtime.provider import CircuitProvider
+from circ.circuit.provider import CircuitProvider
+from circ.lang.errors import UserError
+from circ.runtime.execute import Backend
 from circ.runtime.torch_backend import TorchBackend
-from circ.runtime.triton_backend import BackendUnavailable, TritonBackend, check_available
 
 BACKENDS = ("torch", "triton", "auto")
 
 
-def make_backend(name: str, provider: CircuitProvider, device: str = "cpu") -> TorchBackend | TritonBackend:
+class BackendUnavailable(UserError):
+    """The requested backend cannot run here (no triton, or no GPU and no interpreter)."""
+
+
+def interpreting() -> bool:
+    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+
+
+def check_available(device: torch.device) -> None:
+    # the device first: importing triton without TRITON_INTERPRET would fix its helpers as compiled
+    if device.type != "cuda" and not interpreting():
+        raise BackendUnavailable(
+            "the triton backend needs a CUDA GPU (on CPU it runs only under TRITON_INTERPRET=1, for tests)"
+        )
+    if importlib.util.find_spec("triton") is None:
+        raise BackendUnavailable("the triton backend needs the triton package (pip install triton)")
+
+
+def make_backend(name: str, provider: CircuitProvider, device: str = "cpu") -> Backend:
     """`auto` is triton on a CUDA device (when triton is installed), else the torch reference."""
     where = torch.device(device)
     if name == "auto":
-        try:
-            check_available(where)
-            name = "triton" if where.type == "cuda" else "torch"
-        except BackendUnavailable:
-            name = "torch"
+        name = "triton" if where.type == "cuda" and importlib.util.find_spec("triton") else "torch"
     if name == "torch":
         return TorchBackend(provider, where)
     if name == "triton":
         check_available(where)
+        from circ.runtime.triton_backend import TritonBackend
+
         return TritonBackend(provider, where)
     raise ValueError(f"no backend {name!r} (backends: {', '.join(BACKENDS)})")

@@ -10,8 +10,8 @@ import networkx as nx
 from circ.compiler import nodes as N
 from circ.compiler.dot import label
 from circ.lang import ast
-from circ.runtime.contracts import satisfied
-from circ.runtime.torch_backend import Execution
+from circ.lang.evaluate import satisfied
+from circ.runtime.execute import Execution
 from circ.runtime.values import from_batch
 
 

@@ -1,10 +1,10 @@
 """The Triton backend: a whole program in a handful of fused kernels (DESIGN §5).
 
+Like every backend it supplies only circuit calls to the execution loop (`runtime.execute`).
 `fuse=True` (the default) plans kernels with `passes.fuse` (unless the graph already carries a
-plan), generates one kernel per chain (`compiler.triton.codegen`) and launches them in order; only
-the structural builtins after the last kernel run as torch ops. `fuse=False` runs each circuit call
-as one launch per layer plus one for unembed + argmax (`compiler.triton.layer_kernels`), with the
-rest of the program in torch, like the torch backend.
+plan) and generates one kernel per chain (`compiler.triton.codegen`): a kernel's first member launches
+it, so the loop's structural builtins run only outside kernels. `fuse=False` runs each circuit call
+as one launch per layer plus one for unembed + argmax (`compiler.triton.layer_kernels`).
 
 Runs on CUDA, or on CPU under TRITON_INTERPRET=1 (slow; for tests). fp32 matches the torch backend
 token for token (IEEE dots, logits within ~1e-6); bf16 rounds dot operands to bf16.
@@ -12,13 +12,12 @@ token for token (IEEE dots, logits within ~1e-6); bf16 rounds dot operands to bf
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import networkx as nx
 import torch
 
+from circ.circuit.provider import CircuitProvider, LoadedCircuit
 from circ.compiler import nodes as N
 from circ.compiler.passes.fuse import fuse as plan_kernels
 from circ.compiler.passes.fuse import rows_per_tile
@@ -26,40 +25,11 @@ from circ.compiler.triton.build import DEFAULT_CACHE
 from circ.compiler.triton.codegen import ALIGN, Kernel, generate, weight_layouts
 from circ.compiler.triton.layout import Layout
 from circ.lang import types as T
-from circ.runtime.provider import CircuitProvider, LoadedCircuit
-from circ.runtime.torch_backend import Execution, builtin, call_tokens, concat_executions, unstack
+from circ.runtime.backends import check_available, interpreting
+from circ.runtime.torch_backend import call_tokens, unstack
 
 CHUNK_ROWS = 1 << 18  # rows per pass: only [rows, leaves] values live between kernels
 LAYER_ROWS = 1 << 16  # rows per launch when unfused: the residual stream goes through memory
-
-
-class BackendUnavailable(Exception):
-    """The requested backend cannot run here (no triton, or no GPU and no interpreter)."""
-
-
-def interpreting() -> bool:
-    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
-
-
-def check_available(device: torch.device) -> None:
-    # the device first: importing triton without TRITON_INTERPRET would fix its helpers as compiled
-    if device.type != "cuda" and not interpreting():
-        raise BackendUnavailable(
-            "the triton backend needs a CUDA GPU (on CPU it runs only under TRITON_INTERPRET=1, for tests)"
-        )
-    try:
-        import triton  # noqa: F401
-    except ImportError:
-        raise BackendUnavailable("the triton backend needs the triton package (pip install triton)") from None
-
-
-@dataclass
-class _Program:
-    graph: nx.MultiDiGraph  # with a fusion plan when fused
-    layouts: dict[str, Layout]
-    weights: torch.Tensor  # every circuit's packed weights, one buffer
-    kernels: list[tuple[Kernel, object]]  # (plan, launchable jit function), in launch order
-    loaded: dict[str, LoadedCircuit]
 
 
 class TritonBackend:
@@ -78,6 +48,7 @@ class TritonBackend:
         self.dtype = dtype
         self.fuse = fuse
         self.cache_dir = cache_dir
+        self.chunk_rows = CHUNK_ROWS
         self._programs: dict[int, tuple[nx.MultiDiGraph, _Program]] = {}
 
     def prepare(self, graph: nx.MultiDiGraph) -> _Program:
@@ -101,98 +72,99 @@ class TritonBackend:
         kernels = []
         if self.fuse:
             kernels = [(k, build(k.name, k.source, self.cache_dir)) for k in generate(planned, layouts)]
-        program = _Program(planned, layouts, weights, kernels, loaded)
+        program = _Program(self, planned, layouts, weights, kernels, loaded)
         self._programs[id(graph)] = (graph, program)
         return program
 
-    @torch.no_grad()
-    def run(self, graph: nx.MultiDiGraph, inputs: list[torch.Tensor], keep: bool = False) -> Execution:
-        """Run on `inputs` (one `[rows, width]` tensor per entry parameter), as `TorchBackend.run`."""
-        program = self.prepare(graph)
-        rows = inputs[0].shape[0] if inputs else 1
-        parts = [
-            self._run_chunk(program, [x[s : s + CHUNK_ROWS] for x in inputs], min(CHUNK_ROWS, rows - s), keep)
-            for s in range(0, rows, CHUNK_ROWS)
-        ]
-        return concat_executions(parts)
+    @property
+    def bf16(self) -> bool:
+        return self.dtype == torch.bfloat16
 
-    def _run_chunk(self, program: _Program, inputs: list[torch.Tensor], rows: int, keep: bool) -> Execution:
-        graph = program.graph
-        values: dict[int, torch.Tensor] = {
-            node: x.to(self.device, torch.long) for node, x in zip(N.inputs(graph), inputs, strict=True)
-        }
-        confidence: dict[int, torch.Tensor] = {}
-        for kernel, launch in program.kernels:
-            self._launch(program, kernel, launch, values, confidence, rows)
-        for node in nx.topological_sort(graph):
-            if node in values:
-                continue
-            attrs = graph.nodes[node]
-            args = [values[a] for a in N.args_of(graph, node)]
-            if attrs[N.OP] == "const":
-                flat = T.flatten(attrs[N.TYPE], attrs[N.VALUE])
-                values[node] = torch.tensor(flat, dtype=torch.long, device=self.device).expand(rows, -1)
-            elif attrs[N.OP] == "builtin":
-                arg_types = [graph.nodes[a][N.TYPE] for a in N.args_of(graph, node)]
-                values[node] = builtin(attrs, arg_types, args)
-            elif attrs[N.OP] == "circuit":
-                values[node], confidence[node] = self._layers(program, graph, node, args)
-            else:
-                values[node] = args[0]
-        output = values[N.output(graph)]
-        return Execution(output, values if keep else {}, confidence)
+    @property
+    def native(self) -> bool:
+        return not interpreting()
 
-    def _launch(
+
+class _Program:
+    """One graph's circuits packed into one weight buffer, and its kernels (when fused).
+
+    Fused, a kernel computes several circuit nodes at once: its first member (in execution order)
+    reads the kernel's inputs and launches it, and every other member reads the first, whose call
+    left their results waiting."""
+
+    def __init__(
         self,
-        program: _Program,
-        kernel: Kernel,
-        launch: object,
-        values: dict[int, torch.Tensor],
-        confidence: dict[int, torch.Tensor],
-        rows: int,
+        backend: TritonBackend,
+        graph: nx.MultiDiGraph,
+        layouts: dict[str, Layout],
+        weights: torch.Tensor,
+        kernels: list[tuple[Kernel, object]],
+        loaded: dict[str, LoadedCircuit],
     ) -> None:
+        self.backend, self.graph, self.layouts, self.weights, self.loaded = (
+            backend,
+            graph,
+            layouts,
+            weights,
+            loaded,
+        )
+        self.kernels: dict[int, tuple[Kernel, object]] = {}  # first member → kernel
+        self.first: dict[int, int] = {}  # every member → its kernel's first member
+        for kernel, launch in kernels:
+            head = min(kernel.outputs)
+            self.kernels[head] = (kernel, launch)
+            self.first.update({m: head for m in kernel.outputs})
+        self.waiting: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def reads(self, node: int) -> list[int]:
+        if node not in self.first:
+            return N.args_of(self.graph, node)
+        head = self.first[node]
+        return list(self.kernels[head][0].inputs) if node == head else [head]
+
+    def call(self, node: int, values: list[torch.Tensor], rows: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if node not in self.first:
+            return self._layers(node, values)
+        if node == self.first[node]:
+            self._launch(*self.kernels[node], values, rows)
+        return self.waiting.pop(node)
+
+    def _launch(self, kernel: Kernel, launch: object, values: list[torch.Tensor], rows: int) -> None:
         import triton
 
-        graph = program.graph
-        if kernel.inputs:
-            x = torch.cat([values[n] for n in kernel.inputs], dim=1).to(torch.int32).contiguous()
+        device = self.backend.device
+        if values:
+            x = torch.cat(values, dim=1).to(torch.int32).contiguous()
         else:
-            x = torch.zeros(rows, 1, dtype=torch.int32, device=self.device)
-        widths = [len(T.parts(graph.nodes[n][N.TYPE])) for n in kernel.outputs]
-        y = torch.empty(rows, sum(widths), dtype=torch.int32, device=self.device)
-        sure = torch.empty(rows, kernel.calls, dtype=torch.float32, device=self.device)
+            x = torch.zeros(rows, 1, dtype=torch.int32, device=device)
+        widths = [T.width(self.graph.nodes[n][N.TYPE]) for n in kernel.outputs]
+        y = torch.empty(rows, sum(widths), dtype=torch.int32, device=device)
+        sure = torch.empty(rows, kernel.calls, dtype=torch.float32, device=device)
         grid = (triton.cdiv(rows, kernel.rows_per_tile),)
-        launch[grid](program.weights, x, y, sure, rows, BF16=self._bf16, NATIVE=self._native)
+        launch[grid](self.weights, x, y, sure, rows, BF16=self.backend.bf16, NATIVE=self.backend.native)
         column = call = 0
         for node, width in zip(kernel.outputs, widths, strict=True):
-            k = N.calls(graph, node)
-            values[node] = y[:, column : column + width].long()
-            confidence[node] = sure[:, call : call + k].min(dim=1).values
+            k = N.calls(self.graph, node)
+            self.waiting[node] = (
+                y[:, column : column + width].long(),
+                sure[:, call : call + k].min(dim=1).values,
+            )
             column, call = column + width, call + k
 
-    def _layers(
-        self, program: _Program, graph: nx.MultiDiGraph, node: int, args: list[torch.Tensor]
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+    def _layers(self, node: int, args: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """One circuit node, unfused: per-layer launches over its (possibly k-stacked) rows."""
-        name = graph.nodes[node][N.CIRCUIT]
-        iface = program.loaded[name].interface
-        k = N.calls(graph, node)
-        tokens = call_tokens(iface, args, k, self.device)
+        name = self.graph.nodes[node][N.CIRCUIT]
+        iface = self.loaded[name].interface
+        k = N.calls(self.graph, node)
+        tokens = call_tokens(iface, args, k, self.backend.device)
+        native = self.backend.native
         pieces = [
-            run_layers(program.layouts[name], program.weights, tokens[s : s + LAYER_ROWS], self._native)
+            run_layers(self.layouts[name], self.weights, tokens[s : s + LAYER_ROWS], native)
             for s in range(0, tokens.shape[0], LAYER_ROWS)
         ]
         out = torch.cat([p[0] for p in pieces]).long()
         sure = torch.cat([p[1] for p in pieces])
         return unstack(iface, out, sure, k)
-
-    @property
-    def _bf16(self) -> bool:
-        return self.dtype == torch.bfloat16
-
-    @property
-    def _native(self) -> bool:
-        return not interpreting()
 
 
 def run_layers(

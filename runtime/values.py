@@ -13,13 +13,15 @@ from pathlib import Path
 
 import torch
 
+from circ.lang import layout
 from circ.lang import types as T
-from circ.lang.types import format_value
+from circ.lang.errors import UserError
+from circ.lang.layout import format_value
 
 DOMAIN_LIMIT = 10**7  # DESIGN §6.1: domains up to 10^7 points are enumerated whole
 
 
-class InputError(Exception):
+class InputError(UserError):
     """A bad program input; the message starts with where it came from (`x:` or `rows.jsonl:3: x:`)."""
 
 
@@ -30,7 +32,7 @@ def check_value(name: str, t: T.Type, value: object) -> object:
     """`value` as a member of `t`, or an `InputError` naming the parameter and what was wrong."""
     if isinstance(t, T.TupleT) and isinstance(value, list):
         value = tuple(value)  # JSON has no tuples
-    if T.contains(t, value):
+    if layout.contains(t, value):
         return _tuples_inside(t, value)
     if isinstance(t, T.BoolT):
         raise InputError(f"{name}: expected true or false, got {format_value(value)}")
@@ -127,7 +129,9 @@ def _complete(row: dict[str, object], params: Params) -> dict[str, object]:
 
 def to_batch(rows: list[dict[str, object]], params: Params) -> list[torch.Tensor]:
     """Rows of checked values → one `[rows, leaves]` tensor per parameter."""
-    return [torch.tensor([T.flatten(t, row[name]) for row in rows], dtype=torch.long) for name, t in params]
+    return [
+        torch.tensor([layout.flatten(t, row[name]) for row in rows], dtype=torch.long) for name, t in params
+    ]
 
 
 def domain_size(params: Params) -> int:
@@ -152,4 +156,4 @@ def domain_batch(params: Params, limit: int = DOMAIN_LIMIT) -> list[torch.Tensor
 
 def from_batch(t: T.Type, batch: torch.Tensor) -> list[object]:
     """`[rows, leaves]` → Python values, one per row."""
-    return [T.unflatten(t, row) for row in batch.tolist()]
+    return [layout.unflatten(t, row) for row in batch.tolist()]

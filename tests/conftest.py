@@ -7,11 +7,12 @@ from pathlib import Path
 import pytest
 import torch
 
+from circ.circuit.config import ModelConfig
+from circ.circuit.provider import LoadedCircuit, ModelsProvider
 from circ.learn.data import get_task
-from circ.learn.model import CircuitTransformer, ModelConfig
+from circ.learn.model import CircuitTransformer
 from circ.learn.run import OptimConfig, Run
 from circ.learn.train import train
-from circ.runtime.provider import LoadedCircuit, ModelsProvider
 
 from support import EXAMPLES, TRAINED
 
@@ -62,7 +63,7 @@ def color_provider() -> ModelsProvider:
 def stdlib_provider(tmp_path_factory: pytest.TempPathFactory):
     """The circuits that ship in stdlib/catalog (an empty in-memory catalog in front of them)."""
     from circ.learn.catalog import Catalog
-    from circ.runtime.catalog_provider import CatalogProvider
+    from circ.learn.catalog.provider import CatalogProvider
     from circ.settings import packaged_catalog_dir
 
     with Catalog("sqlite://", tmp_path_factory.mktemp("blobs"), packaged=packaged_catalog_dir()) as catalog:

@@ -13,11 +13,9 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
+from circ import api
 from circ.compiler import nodes as N
 from circ.compiler.graph_text import to_text
-from circ.compiler.lower import lower
-from circ.lang.check import check
-from circ.lang.modules import load_text
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -55,7 +53,7 @@ circuit flip(g: Grid[5, 5]) -> Grid[5, 5] learned "t.flip";
 
 
 def graph_of(body: str) -> nx.MultiDiGraph:
-    return lower(check(load_text(PASS_PRELUDE + body, "t.circ")))
+    return api.compile("t.circ", source=PASS_PRELUDE + body).graph
 
 
 def counts(graph: nx.MultiDiGraph) -> Counter:
@@ -95,7 +93,7 @@ def random_batch(params: list, rows: int, seed: int = 0) -> list:
 
 def shipped_or_skip(graph: nx.MultiDiGraph, provider) -> None:
     """Skip a test whose program needs circuits the stdlib catalog does not ship yet."""
-    from circ.runtime.provider import CircuitUnavailable
+    from circ.circuit.provider import CircuitUnavailable
 
     missing = []
     for node in sorted(n for n, op in graph.nodes(data=N.OP) if op == "circuit"):

@@ -9,11 +9,10 @@ import numpy as np
 from typer.testing import CliRunner
 
 from circ.cli import app
-from circ.lang.types import unflatten
-from circ.learn.catalog import Catalog
+from circ.lang.evaluate import satisfied
+from circ.lang.layout import unflatten
 from circ.learn.data import get_task
 from circ.learn.data.domain import sample_inputs
-from circ.runtime.contracts import satisfied
 from circ.settings import Settings
 from circ.stdlib_build import RECIPES, build, declarations, declared_circuits
 
@@ -36,7 +35,7 @@ def test_a_partial_build_trains_certifies_and_keeps_what_was_shipped(tmp_path: P
 def test_shipped_circuits_are_certified_and_run_the_combinators_example(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("CIRC_HOME", str(tmp_path))  # an empty user catalog: only the stdlib answers
     monkeypatch.delenv("CIRC_DB", raising=False)
-    with Catalog.open(Settings.from_env()) as catalog:
+    with Settings.from_env().open_catalog() as catalog:
         shipped = {r.name: r for r in catalog.circuits()}
         assert set(shipped) == set(RECIPES) and {r.source for r in shipped.values()} == {"stdlib"}
         certificates = {name: catalog.latest_certificate(name) for name in shipped}

@@ -1,10 +1,12 @@
 """Constant folding of the structural builtins.
 
 A builtin whose arguments are all constants becomes a constant, and a builtin that takes apart what
-another just built (`proj` of a `tuple`, `index` of a `seq` or `grid`, `select` on a constant
-condition or between equal branches) is replaced by the part itself. `map` after `zip_with` lowers to
-exactly such index-of-seq hops, so after this pass circuits feed circuits directly, which is what
-batching and fusion look for. Nodes left without consumers are removed by `dce`.
+another just built (`proj` of a `tuple`, `index` of a `seq` or `grid`: any selection whose leaves,
+followed through its argument's own selection, are exactly one existing node's) is replaced by that
+node. `select` on a constant condition, or between equal branches, is replaced by the branch. `map`
+after `zip_with` lowers to exactly such index-of-seq hops, so after this pass circuits feed circuits
+directly, which is what batching and fusion look for. Nodes left without consumers are removed by
+`dce`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from __future__ import annotations
 import networkx as nx
 
 from circ.compiler import nodes as N
+from circ.compiler.builtins import SELECT, pick, selection
+from circ.lang import layout
+from circ.lang import types as T
 
 
 def fold(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
@@ -21,11 +26,11 @@ def fold(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
         if attrs[N.OP] != "builtin":
             continue
         args = N.args_of(g, node)
-        part = _part(g, attrs, args)
+        part = _select_part(g, args) if attrs[N.BUILTIN] == SELECT else _selected_node(g, node, args)
         if part is not None:
             N.replace_uses(g, node, part)
         elif all(g.nodes[a][N.OP] == "const" for a in args):
-            value = _evaluate(attrs, [g.nodes[a][N.VALUE] for a in args])
+            value = _evaluate(g, node, args)
             g.remove_edges_from(list(g.in_edges(node, keys=True)))
             for key in (N.BUILTIN, N.INDEX):
                 attrs.pop(key, None)
@@ -33,43 +38,34 @@ def fold(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     return g
 
 
-def _part(g: nx.MultiDiGraph, attrs: dict, args: list[int]) -> int | None:
-    """The existing node this builtin just passes through, if any."""
-    name = attrs[N.BUILTIN]
-    if name == "select":
-        cond, then, orelse = args
-        if g.nodes[cond][N.OP] == "const":
-            return then if g.nodes[cond][N.VALUE] else orelse
-        return then if then == orelse else None
-    if name not in ("proj", "index"):
+def _select_part(g: nx.MultiDiGraph, args: list[int]) -> int | None:
+    cond, then, orelse = args
+    if g.nodes[cond][N.OP] == "const":
+        return then if g.nodes[cond][N.VALUE] else orelse
+    return then if then == orelse else None
+
+
+def _selected_node(g: nx.MultiDiGraph, node: int, args: list[int]) -> int | None:
+    """The existing node this selection passes through whole, if any (one hop through its argument)."""
+    leaves = selection(g.nodes[node], [g.nodes[a][N.TYPE] for a in args])
+    (base,) = args if len(args) == 1 else (None,)
+    if base is None or g.nodes[base][N.OP] != "builtin" or g.nodes[base][N.BUILTIN] == SELECT:
         return None
-    (base,) = args
-    built = g.nodes[base].get(N.BUILTIN)
     items = N.args_of(g, base)
-    if name == "proj" and built == "tuple":
-        return items[attrs[N.INDEX]]
-    index = attrs.get(N.INDEX)
-    if name == "index" and built == "seq":
-        return items[index[0]]
-    if name == "index" and built == "grid" and len(index) == 2:
-        return items[index[0] * g.nodes[base][N.TYPE].w + index[1]]
-    return None
+    through = pick(leaves, [selection(g.nodes[base], [g.nodes[a][N.TYPE] for a in items])])
+    sources = {a for a, _ in through}
+    if len(sources) != 1:
+        return None
+    (source,) = sources
+    whole = [(source, j) for j in range(T.width(g.nodes[items[source]][N.TYPE]))]
+    return items[source] if list(through) == whole else None
 
 
-def _evaluate(attrs: dict, values: list[object]) -> object:
-    name = attrs[N.BUILTIN]
-    if name == "tuple":
-        return tuple(values)
-    if name == "seq":
-        return list(values)
-    if name == "grid":
-        w = attrs[N.TYPE].w
-        return [list(values[r * w : (r + 1) * w]) for r in range(attrs[N.TYPE].h)]
-    if name == "select":
-        cond, then, orelse = values
-        return then if cond else orelse
-    (value,) = values
-    if name == "proj":
-        return value[attrs[N.INDEX]]
-    index = attrs[N.INDEX]
-    return value[index[0]] if len(index) == 1 else value[index[0]][index[1]]
+def _evaluate(g: nx.MultiDiGraph, node: int, args: list[int]) -> object:
+    attrs = g.nodes[node]
+    types = [g.nodes[a][N.TYPE] for a in args]
+    flat = [layout.flatten(t, g.nodes[a][N.VALUE]) for t, a in zip(types, args, strict=True)]
+    if attrs[N.BUILTIN] == SELECT:
+        cond, then, orelse = flat
+        return layout.unflatten(attrs[N.TYPE], then if cond[0] else orelse)
+    return layout.unflatten(attrs[N.TYPE], pick(selection(attrs, types), flat))

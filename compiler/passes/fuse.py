@@ -54,7 +54,7 @@ def fuse(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
 def padded_positions(g: nx.MultiDiGraph, node: int) -> int:
     """Positions of one call (argument tokens, then one query per output token), padded to 2^k."""
     arg_types, out_type = N.call_types(g, node)
-    positions = sum(len(T.parts(t)) for t in arg_types) + len(T.parts(out_type))
+    positions = sum(T.width(t) for t in arg_types) + T.width(out_type)
     return 1 << (positions - 1).bit_length()
 
 

@@ -2,10 +2,11 @@
 
 A kernel takes a tile of rows through every circuit call of its chain. Values live in registers as
 one [R] int tensor per scalar leaf, so the structural builtins between calls cost nothing here:
-`proj`, `index`, `tuple`, `seq` and `grid` only rename leaves, `select` is a `tl.where` per leaf,
-and a constant is a literal. A call lays its argument leaves out as tokens (value − low, then the
-`=` queries), runs `blocks.circuit`, and reads each output leaf back from the argmax at its query
-position, so one circuit's argmax feeds the next one's embedding gather without leaving the chip.
+every builtin but `select` only renames leaves (its `compiler.builtins.selection`), `select` is a
+`tl.where` per leaf, and a constant is a literal. A call lays its argument leaves out as tokens
+(the circuit interface's layout: value − low, then the `=` queries), runs `blocks.circuit`, and
+reads each output leaf back from the argmax at its query position, so one circuit's argmax feeds the
+next one's embedding gather without leaving the chip.
 
 Each kernel reads the values it needs from earlier kernels or the program inputs (int32 columns
 of `x`), writes every call's result (`y`) and confidence (`conf`), and is specialised by constants:
@@ -18,11 +19,14 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from circ.circuit.config import ModelConfig
+from circ.circuit.interface import CircuitInterface
 from circ.compiler import nodes as N
+from circ.compiler.builtins import SELECT, pick, select_leaves, selection
 from circ.compiler.passes.fuse import padded_positions, rows_per_tile
 from circ.compiler.triton.layout import Layout
 from circ.lang import types as T
-from circ.learn.model import ModelConfig
+from circ.lang.layout import flatten
 
 ALIGN = 16  # each circuit's weights start on a 16-element boundary
 
@@ -111,12 +115,12 @@ class _Writer:
         attrs = self.graph.nodes[node]
         op, t = attrs[N.OP], attrs[N.TYPE]
         if op == "const":
-            return [str(v) for v in T.flatten(t, attrs[N.VALUE])]
+            return [str(v) for v in flatten(t, attrs[N.VALUE])]
         if op == "builtin":
             return self.builtin(node, attrs)
         # an input, or a circuit computed by an earlier kernel: columns of x, loaded when first used
         self.inputs.append(node)
-        start, self.columns = self.columns, self.columns + len(T.parts(t))
+        start, self.columns = self.columns, self.columns + T.width(t)
         names = [f"x{c}" for c in range(start, self.columns)]
         for c, leaf in zip(range(start, self.columns), names, strict=True):
             self.pending[leaf] = f"    {leaf} = tl.load(x + r * X_W + {c}, mask=live, other=0)"
@@ -128,32 +132,22 @@ class _Writer:
         return leaf
 
     def builtin(self, node: int, attrs: dict) -> list[str]:
-        g, name = self.graph, attrs[N.BUILTIN]
-        args = N.args_of(g, node)
-        if name in ("tuple", "seq", "grid"):
-            return [leaf for a in args for leaf in self.value(a)]
-        if name == "select":
-            cond, then, orelse = (self.value(a) for a in args)
-            if _literal(cond[0]):  # a constant condition (in a graph that was not folded)
-                return then if int(cond[0]) else orelse
-            self.use(cond[0])
-            out = []
-            for i, (a, b) in enumerate(zip(then, orelse, strict=True)):
-                out.append(f"s{node}_{i}")
-                self.lines.append(f"    s{node}_{i} = tl.where({cond[0]} != 0, {self.use(a)}, {self.use(b)})")
-            return out
-        (base,), t = args, g.nodes[args[0]][N.TYPE]
-        leaves = self.value(base)
-        if name == "proj":
-            start = sum(len(T.parts(item)) for item in t.items[: attrs[N.INDEX]])
-            return leaves[start : start + len(T.parts(t.items[attrs[N.INDEX]]))]
-        index = attrs[N.INDEX]
-        if isinstance(t, T.SeqT):
-            w = len(T.parts(t.elem))
-            return leaves[index[0] * w : (index[0] + 1) * w]
-        if len(index) == 2:
-            return [leaves[index[0] * t.w + index[1]]]
-        return leaves[index[0] * t.w : (index[0] + 1) * t.w]
+        args = N.args_of(self.graph, node)
+        if attrs[N.BUILTIN] != SELECT:  # a renaming of leaves
+            arg_types = [self.graph.nodes[a][N.TYPE] for a in args]
+            return pick(selection(attrs, arg_types), [self.value(a) for a in args])
+        cond, then, orelse = (self.value(a) for a in args)
+        if _literal(cond[0]):  # a constant condition (in a graph that was not folded)
+            return then if int(cond[0]) else orelse
+        self.use(cond[0])
+        names = [f"s{node}_{i}" for i in range(len(then))]
+
+        def where(c: str, a: str, b: str) -> str:
+            return f"tl.where({c} != 0, {self.use(a)}, {self.use(b)})"
+
+        for name, expr in zip(names, select_leaves(cond[0], then, orelse, where), strict=True):
+            self.lines.append(f"    {name} = {expr}")
+        return names
 
     # --- circuit calls ------------------------------------------------------------------------
 
@@ -163,11 +157,8 @@ class _Writer:
         layout = self.layouts[attrs[N.CIRCUIT]]
         cfg, pp = layout.cfg, layout.pp
         self.positions.add(pp)
-        arg_types, out_type = N.call_types(g, node)
-        lows = [leaf.low for t in arg_types for leaf in T.parts(t)]
-        out_lows = T.lows(out_type)
-        n_in = cfg.n_positions - cfg.n_out
-        query = cfg.vocab - 1
+        iface = CircuitInterface(*N.call_types(g, node))
+        lows, out_lows, n_in, query = iface.in_lows, iface.out_lows, iface.n_in, iface.query_token
         times = f" ×{N.calls(g, node)}" if N.calls(g, node) > 1 else ""
         what = f"{attrs[N.NAME]}{times} [{attrs[N.CIRCUIT]}]"
         self.lines += [

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from circ.learn.model import ModelConfig
+from circ.circuit.config import ModelConfig
 
 DOT_MIN = 16  # tl.dot: every operand dimension >= 16
 

@@ -1,15 +1,17 @@
 """The circuit catalog (DESIGN §7): trained circuits, their certificates, runs and extractions.
 
     from circ.learn.catalog import Catalog
-    with Catalog.open(Settings.from_env()) as catalog:
+    with Catalog(db_url, blob_dir, packaged=stdlib_catalog_dir) as catalog:
         record = catalog.get("mod97.add")           # user database first, then the packaged stdlib
         weights = catalog.load_weights("mod97.add")  # safetensors bytes, hash-checked
 
 Modules: `records` (what callers get back, errors), `schema` (tables, migrations), `manifest` (the
-export format the stdlib ships in), `catalog` (the `Catalog` itself).
+export format the stdlib ships in), `catalog` (the `Catalog` itself), `exchange` (export / import),
+`provider` (catalogued circuits as a runtime `CircuitProvider`; imports torch).
 """
 
 from circ.learn.catalog.catalog import Catalog, inspect_weights, parse_ref
+from circ.learn.catalog.exchange import export_catalog, import_catalog
 from circ.learn.catalog.manifest import PackagedCatalog
 from circ.learn.catalog.records import (
     MAX_COUNTEREXAMPLES,
@@ -37,6 +39,8 @@ __all__ = [
     "StoreError",
     "TrainingRunRecord",
     "UnknownCircuitError",
+    "export_catalog",
+    "import_catalog",
     "inspect_weights",
     "parse_ref",
 ]

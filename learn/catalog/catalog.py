@@ -17,7 +17,6 @@ the metadata), kept in a `BlobStore` beside the database and hash-checked on eve
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -30,14 +29,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from circ.learn.catalog.manifest import BLOBS, MANIFEST, PackagedCatalog, read_manifest, write_manifest
+from circ.circuit.weights import WeightsError, read_header
+from circ.learn.catalog.manifest import PackagedCatalog
 from circ.learn.catalog.records import (
     MAX_COUNTEREXAMPLES,
     CatalogError,
     CertificateRecord,
     CircuitRecord,
     ExtractionRecord,
-    ImportResult,
     TrainingRunRecord,
     UnknownCircuitError,
     aware,
@@ -45,13 +44,11 @@ from circ.learn.catalog.records import (
 )
 from circ.learn.catalog.schema import Certificate, Circuit, Extraction, TrainingRun, migrate, open_engine
 from circ.learn.store import BlobStore
-from circ.settings import Settings, sqlite_path
 
 if TYPE_CHECKING:
     from torch import nn
 
-CIRCUIT_FORMAT = "circ.circuit/1"  # circ.learn.model.FORMAT, not imported: that module imports torch
-_NAME = re.compile(r"[A-Za-z_][\w.\-]*")
+NAME = re.compile(r"[A-Za-z_][\w.\-]*")  # a circuit name: letters, digits, _ . -
 T = TypeVar("T")
 
 
@@ -68,18 +65,10 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
 def inspect_weights(data: bytes) -> tuple[dict[str, Any], int]:
     """(model config, parameter count) from a circuit's safetensors header, without loading tensors."""
     try:
-        size = int.from_bytes(data[:8], "little")
-        if len(data) < 8 or size > len(data) - 8:
-            raise ValueError("truncated header")
-        header = json.loads(data[8 : 8 + size])
-        meta = header.pop("__metadata__", None) or {}
-        if meta.get("format") != CIRCUIT_FORMAT:
-            raise CatalogError(f"weights: not a circ circuit (format {meta.get('format')!r})")
-        config = json.loads(meta["config"])
-        n_params = sum(math.prod(t["shape"]) for t in header.values())
-    except (ValueError, KeyError, TypeError) as exc:
-        raise CatalogError(f"weights: not a circ circuit safetensors file ({exc})") from None
-    return config, n_params
+        header = read_header(data)
+    except WeightsError as exc:
+        raise CatalogError(str(exc)) from None
+    return header.config, header.n_params
 
 
 class Catalog:
@@ -94,13 +83,6 @@ class Catalog:
         except (SQLAlchemyError, ImportError) as exc:
             raise CatalogError(f"cannot open catalog database {_display(url)}: {_reason(exc)}") from None
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
-
-    @classmethod
-    def open(cls, settings: Settings) -> Catalog:
-        db_file = sqlite_path(settings.db_url)
-        if db_file is not None and db_file.parent.resolve() == settings.data_dir.resolve():
-            settings.data_dir.mkdir(parents=True, exist_ok=True)  # the default location, made on first use
-        return cls(settings.db_url, settings.blob_dir, packaged=settings.stdlib_catalog)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -123,7 +105,7 @@ class Catalog:
         with self._read() as s:
             latest: dict[str, CircuitRecord] = {}
             for row in s.scalars(select(Circuit).order_by(Circuit.name, Circuit.version)):
-                latest[row.name] = _circuit(row)
+                latest[row.name] = circuit_record(row)
         for record in self.packaged.circuits() if self.packaged else []:
             latest.setdefault(record.name, record)
         return [latest[name] for name in sorted(latest)]
@@ -131,7 +113,7 @@ class Catalog:
     def versions(self, name: str) -> list[CircuitRecord]:
         """Every version of `name`, oldest first, from wherever `get(name)` would look."""
         with self._read() as s:
-            rows = [_circuit(r) for r in self._user_rows(s, name)]
+            rows = [circuit_record(r) for r in self._user_rows(s, name)]
         return rows or (self.packaged.versions(name) if self.packaged else [])
 
     def load_weights(self, ref: str, version: int | None = None) -> bytes:
@@ -142,7 +124,8 @@ class Catalog:
         """The circuit as an eval-mode `CircuitTransformer` (imports torch)."""
         from safetensors.torch import load
 
-        from circ.learn.model import CircuitTransformer, ModelConfig
+        from circ.circuit.config import ModelConfig
+        from circ.learn.model import CircuitTransformer
 
         record = self.get(ref, version)
         model = CircuitTransformer(ModelConfig.from_dict(record.config))
@@ -195,14 +178,16 @@ class Catalog:
         weights: bytes,
     ) -> CircuitRecord:
         """Store a trained circuit; `config` None takes it from the weights' metadata (else must match)."""
-        if not _NAME.fullmatch(name):
+        if not NAME.fullmatch(name):
             raise CatalogError(f"name: {name!r} is not a circuit name (letters, digits, _ . -)")
         found, n_params = inspect_weights(weights)
         if config is not None and config != found:
             raise CatalogError(f"config: differs from the config in the weights' metadata ({found})")
         fields = {"signature": signature, "contract": contract, "task": task, "config": found}
         sha = self.blobs.put(weights, owner=f"circuit {name!r}")  # first: a row never names a missing file
-        return self._write(lambda s: _circuit(self._insert(s, name, fields, sha, n_params)[0]))
+        return self.transaction(
+            lambda s: circuit_record(self.insert_version(s, name, fields, sha, n_params)[0])
+        )
 
     def add_certificate(
         self,
@@ -236,7 +221,7 @@ class Catalog:
             s.flush()
             return _certificate(row, cert)
 
-        return self._write(write)
+        return self.transaction(write)
 
     def add_training_run(
         self,
@@ -263,7 +248,7 @@ class Catalog:
             s.flush()
             return _run(s, row)
 
-        return self._write(write)
+        return self.transaction(write)
 
     def update_training_run(
         self, run_id: int, *, status: str | None = None, curves: Any = None, circuit: str | None = None
@@ -283,7 +268,7 @@ class Catalog:
             s.flush()
             return _run(s, row)
 
-        return self._write(write)
+        return self.transaction(write)
 
     def add_extraction(
         self, ref: str, method: str, artefact: bytes, summary: dict[str, Any], version: int | None = None
@@ -298,60 +283,9 @@ class Catalog:
             )
             s.add(row)
             s.flush()
-            return _extraction(_circuit(circuit), row)
+            return _extraction(circuit_record(circuit), row)
 
-        return self._write(write)
-
-    # ---- exchange ------------------------------------------------------------------------------
-
-    def export(self, directory: str | Path, names: Iterable[str] | None = None) -> list[CircuitRecord]:
-        """Write `names` (default: all that `circuits()` lists) with their certificates to `directory`.
-
-        The directory's manifest is replaced, and blobs it no longer names are removed, so exporting
-        into `stdlib/catalog` leaves exactly the shipped circuits there."""
-        directory = Path(directory)
-        records = self.circuits() if names is None else [self.get(n) for n in names]
-        target = BlobStore(directory / BLOBS)
-        certificates: list[CertificateRecord] = []
-        for record in records:
-            target.put(self._weights(record), owner=f"circuit {record.name!r}")
-            with self._read() as s:
-                certificates += self._certificates(s, record)
-        write_manifest(directory, records, certificates)
-        for sha in target.shas() - {r.weights_sha256 for r in records}:
-            target.remove(sha)
-        return records
-
-    def import_(self, directory: str | Path) -> ImportResult:
-        """Register every circuit and certificate of an exported directory, all in one transaction.
-
-        Every blob is hash-checked against the manifest before anything is written."""
-        directory = Path(directory)
-        if not (directory / MANIFEST).is_file():
-            raise CatalogError(f"{directory}: no {MANIFEST} (not an exported catalog)")
-        manifest = read_manifest(directory, source="user")
-        source = BlobStore(directory / BLOBS)
-        weights = {}
-        for c in manifest.circuits:
-            if not _NAME.fullmatch(c.name):
-                raise CatalogError(f"{directory}: {c.name!r} is not a circuit name")
-            data = source.get(c.weights_sha256, owner=f"circuit {c.name!r}")
-            if inspect_weights(data)[0] != c.config:
-                raise CatalogError(f"{directory}: circuit {c.name!r}: config differs from its weights")
-            weights[c.weights_sha256] = data
-        for data in weights.values():
-            self.blobs.put(data)
-
-        def write(s: Session) -> ImportResult:
-            out, new, added = [], 0, 0
-            for c in manifest.circuits:
-                row, inserted = self._insert(s, c.name, _fields(c), c.weights_sha256, c.n_params, c.created)
-                added += _merge_certificates(s, row, manifest.certificates_of(c))
-                new += inserted
-                out.append(_circuit(row))
-            return ImportResult(tuple(out), new, added)
-
-        return self._write(write)
+        return self.transaction(write)
 
     # ---- internals -----------------------------------------------------------------------------
 
@@ -363,9 +297,10 @@ class Catalog:
         except SQLAlchemyError as exc:
             raise CatalogError(f"catalog database {_display(self.url)}: {_reason(exc)}") from None
 
-    def _write(self, work: Callable[[Session], T]) -> T:
-        """One transaction. On SQLite BEGIN IMMEDIATE serialises writers; a server database can race
-        two new versions of one name, so a unique-index clash is retried."""
+    def transaction(self, work: Callable[[Session], T]) -> T:
+        """One write transaction (`exchange` imports a whole directory in one). On SQLite BEGIN
+        IMMEDIATE serialises writers; a server database can race two new versions of one name, so a
+        unique-index clash is retried."""
         for attempt in range(3):
             try:
                 with self._sessions.begin() as s:
@@ -383,7 +318,7 @@ class Catalog:
     def _resolve(self, s: Session, ref: str, version: int | None) -> CircuitRecord:
         name, pinned = parse_ref(ref)
         version = version if version is not None else pinned
-        candidates = [_circuit(r) for r in self._user_rows(s, name)]
+        candidates = [circuit_record(r) for r in self._user_rows(s, name)]
         if not candidates and self.packaged:
             candidates = self.packaged.versions(name)
         for record in reversed(candidates):
@@ -399,14 +334,14 @@ class Catalog:
         if record.id is not None:
             return s.get_one(Circuit, record.id)
         self.blobs.put(self._weights(record), owner=f"circuit {record.name!r}")
-        row, _ = self._insert(
-            s, record.name, _fields(record), record.weights_sha256, record.n_params, record.created
+        row, _ = self.insert_version(
+            s, record.name, record_fields(record), record.weights_sha256, record.n_params, record.created
         )
         assert self.packaged is not None
-        _merge_certificates(s, row, self.packaged.manifest.certificates_of(record))
+        merge_certificates(s, row, self.packaged.manifest.certificates_of(record))
         return row
 
-    def _insert(
+    def insert_version(
         self,
         s: Session,
         name: str,
@@ -420,7 +355,7 @@ class Catalog:
         packaged = self.packaged.versions(name) if self.packaged else []
 
         def same(c: Circuit | CircuitRecord) -> bool:
-            return _fields(c) == fields and c.weights_sha256 == sha
+            return record_fields(c) == fields and c.weights_sha256 == sha
 
         if rows and same(rows[-1]):
             return rows[-1], False
@@ -456,12 +391,12 @@ class Catalog:
         return self._store(record).get(record.weights_sha256, owner=f"circuit {record.name!r}")
 
 
-def _fields(c: Circuit | CircuitRecord) -> dict[str, Any]:
+def record_fields(c: Circuit | CircuitRecord) -> dict[str, Any]:
     """What makes two registrations the same circuit, besides the weights."""
     return {"signature": c.signature, "contract": c.contract, "task": c.task, "config": c.config}
 
 
-def _merge_certificates(s: Session, row: Circuit, certificates: Iterable[CertificateRecord]) -> int:
+def merge_certificates(s: Session, row: Circuit, certificates: Iterable[CertificateRecord]) -> int:
     """Add the certificates `row` does not have yet (same time, accuracy and coverage); count them."""
     have = {
         (aware(c.created), c.accuracy, c.n_checked, c.sampled)
@@ -505,7 +440,7 @@ def _check_certificate(
         raise CatalogError(f"counterexamples: not JSON ({exc})") from None
 
 
-def _circuit(row: Circuit) -> CircuitRecord:
+def circuit_record(row: Circuit) -> CircuitRecord:
     return CircuitRecord(
         name=row.name,
         version=row.version,
@@ -544,7 +479,7 @@ def _run(s: Session, row: TrainingRun) -> TrainingRunRecord:
         seed=row.seed,
         curves=row.curves,
         status=row.status,
-        circuit=_circuit(circuit).ref if circuit else None,
+        circuit=circuit_record(circuit).ref if circuit else None,
         created=aware(row.created),
     )
 

@@ -11,10 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from circ.lang.errors import UserError
+
 MAX_COUNTEREXAMPLES = 20  # a certificate keeps the first few; the accuracy says how many there were
 
 
-class CatalogError(Exception):
+class CatalogError(UserError):
     """A catalog problem a user can cause or fix (bad URL, bad manifest, bad field); one clean line."""
 
 

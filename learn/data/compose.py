@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from circ.lang.errors import ConfigError
 from circ.learn.data.task import Task
-from circ.learn.errors import ConfigError
 
 
 def compose(tasks: Sequence[Task]) -> Task:

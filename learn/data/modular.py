@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from circ.lang.errors import ConfigError
 from circ.lang.types import BOOL, ModT
 from circ.learn.data.task import Family, Task, check_int
-from circ.learn.errors import ConfigError
 
 DEFAULT_P = 97  # the grokking papers' prime
 

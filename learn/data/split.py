@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from circ.lang.errors import ConfigError
 from circ.learn.data.domain import MAX_ENUMERATE, enumerate_inputs, sample_inputs
 from circ.learn.data.task import Task
-from circ.learn.errors import ConfigError
+from circ.learn.data.tokens import encode_inputs, encode_outputs
 
 DEFAULT_SAMPLES = 20_000
 
@@ -41,7 +42,7 @@ def check_frac(frac: float) -> float:
 def examples(task: Task, inputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Raw inputs → (input tokens `[N, n_positions]`, target tokens `[N, n_out]`)."""
     iface = task.interface
-    return iface.encode_inputs(inputs), iface.encode_outputs(task(*inputs))
+    return encode_inputs(iface, inputs), encode_outputs(iface, task(*inputs))
 
 
 def make_split(task: Task, frac: float, seed: int, n_samples: int | None = None) -> Split:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from circ.lang.types import format_value, unflatten
+from circ.lang.layout import format_value, unflatten
 from circ.learn.data.task import Task
 
 

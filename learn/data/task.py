@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from circ.circuit.interface import CircuitInterface
+from circ.circuit.signature import format_signature
 from circ.lang.types import Type, domain_size
-from circ.learn.interface import CircuitInterface
 
 Ref = Callable[..., np.ndarray]
 Mask = Callable[..., np.ndarray]
@@ -43,8 +44,7 @@ class Task:
 
     @property
     def signature(self) -> str:
-        args = ", ".join(str(t) for t in self.arg_types)
-        return f"({args}) -> {self.out_type}"
+        return format_signature(self.arg_types, self.out_type)
 
     @property
     def interface(self) -> CircuitInterface:
@@ -73,7 +73,7 @@ class Family:
 
 def check_int(field_name: str, value: object, low: int, high: int | None = None) -> int:
     """A task parameter as an int in `[low, high]`, or a `ConfigError` naming it."""
-    from circ.learn.errors import ConfigError
+    from circ.lang.errors import ConfigError
 
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise ConfigError(field_name, f"must be an integer, got {value!r}")

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from circ.circuit.config import ModelConfig
 from circ.cli import app
-from circ.learn.catalog import Catalog
-from circ.learn.model import ModelConfig, build_model, save_weights
+from circ.learn.catalog import Catalog, export_catalog
+from circ.learn.model import build_model, save_weights
 
 CONFIG = ModelConfig(vocab=8, n_positions=3, out_vocab=7, n_out=1, d_model=16, n_heads=2, d_mlp=32)
 runner = CliRunner()
@@ -62,7 +63,7 @@ def user_catalog(env: dict[str, str], tmp_path: Path) -> Catalog:
 def test_list_shows_user_and_stdlib_circuits(env: dict[str, str], tmp_path: Path) -> None:
     with Catalog(f"sqlite:///{tmp_path / 'ship.db'}", tmp_path / "ship-blobs") as shipping:
         add_circuit(shipping, tmp_path, "mod7.shipped", seed=1, accuracy=1.0)
-        shipping.export(tmp_path / "stdlib")
+        export_catalog(shipping, tmp_path / "stdlib")
     with user_catalog(env, tmp_path) as catalog:
         add_circuit(catalog, tmp_path, "mod7.add", seed=0, accuracy=48 / 49)
     result = run(env, "list")

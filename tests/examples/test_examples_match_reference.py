@@ -10,15 +10,16 @@ from pathlib import Path
 import pytest
 import torch
 
+from circ import api
 from circ.compiler.passes import optimize
 from circ.lang import types as T
 from circ.learn.catalog import Catalog
-from circ.pipeline import compile_file
-from circ.runtime.catalog_provider import CatalogProvider
+from circ.learn.catalog.provider import CatalogProvider
+from circ.runtime.execute import execute
 from circ.runtime.torch_backend import TorchBackend
 from circ.runtime.values import domain_batch, domain_size
-from circ.runtime.verify.reference import ReferenceProvider
 from circ.settings import Settings
+from circ.verify.reference import ReferenceProvider
 
 from support import example_files
 
@@ -40,19 +41,23 @@ def sample_batch(params: list[tuple[str, T.Type]], rows: int, seed: int) -> list
 @pytest.fixture(scope="module")
 def stdlib_catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Catalog]:
     home = tmp_path_factory.mktemp("home")  # an empty user catalog: only the packaged stdlib answers
-    with Catalog.open(Settings.from_env(data_dir=home, environ={})) as catalog:
+    with Settings.from_env(data_dir=home, environ={}).open_catalog() as catalog:
         yield catalog
 
 
 @pytest.mark.parametrize("path", example_files(), ids=lambda p: p.stem)
 def test_example_equals_its_reference_semantics(path: Path, stdlib_catalog: Catalog) -> None:
-    compiled = compile_file(path, "main")
+    compiled = api.compile(path, "main")
     params = list(compiled.checked.function("main").signature.params)
     exhaustive = domain_size(params) <= EXHAUSTIVE
     inputs = domain_batch(params) if exhaustive else sample_batch(params, SAMPLE, seed=0)
     graph = optimize(compiled.graph)
-    learned = TorchBackend(CatalogProvider(stdlib_catalog), torch.device("cpu")).run(graph, inputs).output
-    reference = TorchBackend(ReferenceProvider(stdlib_catalog), torch.device("cpu")).run(graph, inputs).output
+    learned = execute(
+        graph, inputs, TorchBackend(CatalogProvider(stdlib_catalog), torch.device("cpu"))
+    ).output
+    reference = execute(
+        graph, inputs, TorchBackend(ReferenceProvider(stdlib_catalog), torch.device("cpu"))
+    ).output
     wrong = (learned != reference).any(dim=1).nonzero().flatten()
     assert wrong.numel() == 0, (
         f"{path.name}: {wrong.numel()} of {inputs[0].shape[0]} rows differ from the reference, "

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from circ import api
 from circ.lang.diagnostics import CircError, render
-from circ.pipeline import check_file
 
 from support import EXAMPLES, error_files
 
@@ -74,7 +74,7 @@ def test_every_error_example_is_listed() -> None:
 @pytest.mark.parametrize(("name", "line", "column", "message"), EXPECTED, ids=[e[0] for e in EXPECTED])
 def test_error_example(in_examples, name: str, line: int, column: int, message: str) -> None:
     with pytest.raises(CircError) as caught:
-        check_file(f"errors/{name}")
+        api.check(f"errors/{name}")
     (diagnostic,) = caught.value.diagnostics
     assert (diagnostic.span.line, diagnostic.span.column, diagnostic.message) == (line, column, message)
     assert diagnostic.span.path == f"errors/{name}"
@@ -82,7 +82,7 @@ def test_error_example(in_examples, name: str, line: int, column: int, message: 
 
 def test_render_shows_line_and_caret_under_the_span(in_examples) -> None:
     with pytest.raises(CircError) as caught:
-        check_file("errors/literal_out_of_range.circ")
+        api.check("errors/literal_out_of_range.circ")
     text = render(caught.value.diagnostics[0], caught.value.sources)
     assert text.splitlines() == [
         "errors/literal_out_of_range.circ:5:10: error: 120 is out of range for Mod[97] (0..96)",
@@ -93,14 +93,14 @@ def test_render_shows_line_and_caret_under_the_span(in_examples) -> None:
 
 def test_notes_are_rendered(in_examples) -> None:
     with pytest.raises(CircError) as caught:
-        check_file("errors/unknown_function.circ")
+        api.check("errors/unknown_function.circ")
     text = render(caught.value.diagnostics[0], caught.value.sources)
     assert text.endswith("= note: did you mean `add`?")
 
 
 def test_missing_file_is_a_diagnostic_not_a_traceback(tmp_path) -> None:
     with pytest.raises(CircError) as caught:
-        check_file(tmp_path / "nope.circ")
+        api.check(tmp_path / "nope.circ")
     assert caught.value.diagnostics[0].message == "no such file"
     assert render(caught.value.diagnostics[0], {}).endswith("nope.circ: error: no such file")
 
@@ -109,7 +109,7 @@ def test_all_errors_of_a_program_are_reported_in_order(tmp_path) -> None:
     source = tmp_path / "many.circ"
     source.write_text("fn main(x: Color) -> Color {\n  let a = y;\n  let b = z;\n  x\n}\n")
     with pytest.raises(CircError) as caught:
-        check_file(source)
+        api.check(source)
     assert [(d.span.line, d.message) for d in caught.value.diagnostics] == [
         (2, "unknown name `y`"),
         (3, "unknown name `z`"),

@@ -14,7 +14,7 @@ import torch
 from safetensors.torch import load as load_tensors
 from sqlalchemy import create_engine, inspect
 
-from circ.learn import model as circuit_model
+from circ.circuit.config import ModelConfig
 from circ.learn.catalog import (
     MAX_COUNTEREXAMPLES,
     SCHEMA_VERSION,
@@ -23,10 +23,11 @@ from circ.learn.catalog import (
     PackagedCatalog,
     StoreError,
     UnknownCircuitError,
+    export_catalog,
+    import_catalog,
     inspect_weights,
 )
-from circ.learn.catalog.catalog import CIRCUIT_FORMAT
-from circ.learn.model import ModelConfig, build_model, save_weights
+from circ.learn.model import build_model, save_weights
 from circ.settings import Settings, user_data_dir
 
 from support import ROOT
@@ -70,10 +71,6 @@ def test_round_trip_register_list_load(tmp_path: Path) -> None:
         assert torch.equal(tensors[key], tensor), key
     tokens = torch.tensor([[1, 2, 7], [6, 0, 7]])
     torch.testing.assert_close(model(tokens), build_model(CONFIG, 0).eval()(tokens))
-
-
-def test_circuit_format_matches_the_model_module() -> None:
-    assert CIRCUIT_FORMAT == circuit_model.FORMAT
 
 
 def test_records_survive_reopening_the_database(tmp_path: Path) -> None:
@@ -285,13 +282,13 @@ def populated(tmp_path: Path) -> Catalog:
 
 def test_export_import_round_trip(tmp_path: Path) -> None:
     with populated(tmp_path) as source:
-        exported = source.export(tmp_path / "out")
+        exported = export_catalog(source, tmp_path / "out")
         before = {r.name: (r, source.certificates(r.name)) for r in source.circuits()}
     assert [r.name for r in exported] == ["mod7.add", "mod7.other"]
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["format"] == "circ.catalog/1" and len(manifest["circuits"]) == 2
     with open_catalog(tmp_path, "target") as target:
-        result = target.import_(tmp_path / "out")
+        result = import_catalog(target, tmp_path / "out")
         assert (result.new, result.certificates) == (2, 2)
         for name, (record, certs) in before.items():
             got = target.get(name)
@@ -305,41 +302,41 @@ def test_export_import_round_trip(tmp_path: Path) -> None:
                 (c.accuracy, c.counterexamples, c.created) for c in certs
             ]
             assert target.load_weights(name) == source.load_weights(name)
-        again = target.import_(tmp_path / "out")
+        again = import_catalog(target, tmp_path / "out")
         assert (again.new, again.certificates) == (0, 0)  # importing twice changes nothing
         assert [r.version for r in target.versions("mod7.add")] == [1]
 
 
 def test_export_prunes_blobs_the_manifest_no_longer_names(tmp_path: Path) -> None:
     with populated(tmp_path) as source:
-        source.export(tmp_path / "out")
-        source.export(tmp_path / "out", names=["mod7.add"])
+        export_catalog(source, tmp_path / "out")
+        export_catalog(source, tmp_path / "out", names=["mod7.add"])
         assert PackagedCatalog(tmp_path / "out").blobs.shas() == {source.get("mod7.add").weights_sha256}
 
 
 def test_import_checks_every_blob_before_writing_anything(tmp_path: Path) -> None:
     with populated(tmp_path) as source:
-        source.export(tmp_path / "out")
+        export_catalog(source, tmp_path / "out")
         victim = PackagedCatalog(tmp_path / "out").blobs.path(source.get("mod7.other").weights_sha256)
     victim.write_bytes(victim.read_bytes()[:-1])
     with open_catalog(tmp_path, "target") as target:
         with pytest.raises(StoreError, match=r"circuit 'mod7\.other'.*corrupted"):
-            target.import_(tmp_path / "out")
+            import_catalog(target, tmp_path / "out")
         assert target.circuits() == []
         with pytest.raises(CatalogError, match=r"no manifest\.json"):
-            target.import_(tmp_path / "nowhere")
+            import_catalog(target, tmp_path / "nowhere")
 
 
 def test_malformed_manifest_names_file_and_field(tmp_path: Path) -> None:
     with populated(tmp_path) as source:
-        source.export(tmp_path / "out")
+        export_catalog(source, tmp_path / "out")
     path = tmp_path / "out" / "manifest.json"
     manifest = json.loads(path.read_text())
     del manifest["circuits"][1]["signature"]
     path.write_text(json.dumps(manifest))
     missing = r"manifest\.json: circuits\[1\]\.signature is missing"
     with open_catalog(tmp_path, "target") as target, pytest.raises(CatalogError, match=missing):
-        target.import_(tmp_path / "out")
+        import_catalog(target, tmp_path / "out")
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
@@ -355,7 +352,7 @@ def read_only(directory: Path) -> None:
 
 def test_packaged_catalog_is_a_read_only_fallback(tmp_path: Path) -> None:
     with populated(tmp_path) as source:
-        source.export(tmp_path / "stdlib")
+        export_catalog(source, tmp_path / "stdlib")
         shipped = source.load_weights("mod7.add")
     read_only(tmp_path / "stdlib")
     before = snapshot(tmp_path / "stdlib")
@@ -389,7 +386,7 @@ def test_packaged_catalog_is_a_read_only_fallback(tmp_path: Path) -> None:
 
 def test_a_corrupted_packaged_blob_is_refused(tmp_path: Path) -> None:
     with populated(tmp_path) as source:
-        source.export(tmp_path / "stdlib")
+        export_catalog(source, tmp_path / "stdlib")
     with open_catalog(tmp_path, "user", packaged=tmp_path / "stdlib") as catalog:
         path = catalog.weights_path(catalog.get("mod7.add"))
         assert path.is_relative_to(tmp_path / "stdlib")
@@ -521,7 +518,7 @@ def test_default_data_dir_is_per_user(tmp_path: Path) -> None:
 
 def test_open_from_settings_creates_the_data_dir(tmp_path: Path) -> None:
     settings = Settings.from_env(environ={"CIRC_HOME": str(tmp_path / "new" / "home")})
-    with Catalog.open(settings) as catalog:
+    with settings.open_catalog() as catalog:
         register(catalog, weights(tmp_path))
     assert (tmp_path / "new" / "home" / "catalog.db").is_file()
     assert len(list((tmp_path / "new" / "home" / "blobs").rglob("*.safetensors"))) == 1

@@ -8,11 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from circ.lang.types import contains, decode, encode, encoding, flatten, unflatten
+from circ.circuit.interface import encoding
+from circ.lang.errors import ConfigError
+from circ.lang.layout import contains, flatten, unflatten
 from circ.learn.data import compose, families, get_task, make_split, random_chain
 from circ.learn.data.domain import enumerate_inputs, sample_inputs
 from circ.learn.data.syntax import sample_lines
-from circ.learn.errors import ConfigError, UnknownTaskError
+from circ.learn.data.tokens import decode_outputs, encode_inputs, encode_outputs
+from circ.learn.errors import UnknownTaskError
 
 
 def apply(name: str, *args: Any, **params: int) -> Any:
@@ -136,12 +139,11 @@ def test_interface_tokens_match_the_type_encoding() -> None:
     assert (iface.in_vocab, iface.n_positions, iface.out_vocab) == (11, 8, 4)
     assert iface.read_positions == (4, 5, 6, 7)
     x = np.array([[3, 1, 3, 3]])
-    tokens = iface.encode_inputs([x])
+    tokens = encode_inputs(iface, [x])
     assert tokens.tolist() == [[3, 1, 3, 3, 10, 10, 10, 10]]
-    y = iface.encode_outputs(task(x))
-    assert y.tolist() == [encode(task.out_type, [3, 1, 3, 3])]  # Int[1, 4]: tokens are value − 1
-    assert decode(task.out_type, y[0].tolist()) == [3, 1, 3, 3]
-    assert iface.decode_outputs(y).tolist() == [[3, 1, 3, 3]]
+    y = encode_outputs(iface, task(x))
+    assert y.tolist() == [[2, 0, 2, 2]]  # Int[1, 4]: tokens are value − 1
+    assert decode_outputs(iface, y).tolist() == [[3, 1, 3, 3]]
     mod = get_task("mod_add", p=31).interface
     assert (mod.in_vocab, mod.query_token, mod.n_positions, mod.out_vocab) == (32, 31, 3, 31)
 

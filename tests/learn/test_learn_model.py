@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from circ.circuit.config import ModelConfig
+from circ.lang.errors import ConfigError
 from circ.learn.data import get_task
-from circ.learn.errors import ConfigError
-from circ.learn.model import ModelConfig, build_model, load_model, load_weights, save_weights
+from circ.learn.model import build_model, load_model, load_weights, save_weights
 
 
 def config(n: int = 4, **sizes: object) -> ModelConfig:

@@ -10,8 +10,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from circ.lang.errors import ConfigError
 from circ.learn.data import make_split
-from circ.learn.errors import ConfigError, UnknownTaskError
+from circ.learn.errors import UnknownTaskError
 from circ.learn.model import load_model
 from circ.learn.run import OptimConfig, Run, make_runs
 from circ.learn.train import EvalEvent, RunResult, batch_generator, group_runs, train

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from circ.runtime.backends import make_backend
-from circ.runtime.provider import ModelsProvider
+from circ.circuit.provider import ModelsProvider
+from circ.runtime.backends import BackendUnavailable, make_backend
 from circ.runtime.torch_backend import TorchBackend
-from circ.runtime.triton_backend import BackendUnavailable
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="auto picks triton on a GPU")

@@ -6,14 +6,15 @@ from __future__ import annotations
 import pytest
 import torch
 
+from circ import api
 from circ.compiler import nodes as N
 from circ.compiler.lower import lower
 from circ.compiler.passes import optimize
 from circ.lang.check import check
 from circ.lang.modules import load_text
-from circ.pipeline import compile_file
 from circ.runtime import torch_backend
-from circ.runtime.torch_backend import Execution, TorchBackend
+from circ.runtime.execute import Execution, execute
+from circ.runtime.torch_backend import TorchBackend
 from circ.runtime.values import domain_batch
 
 from support import example_files, random_batch, shipped_or_skip
@@ -38,8 +39,8 @@ def row_confidence(execution: Execution) -> torch.Tensor:
 
 def assert_same(graph, provider, inputs) -> None:
     optimized = optimize(graph)
-    before = TorchBackend(provider).run(graph, inputs)
-    after = TorchBackend(provider).run(optimized, inputs)
+    before = execute(graph, inputs, TorchBackend(provider))
+    after = execute(optimized, inputs, TorchBackend(provider))
     assert torch.equal(before.output, after.output)
     assert torch.equal(row_confidence(before), row_confidence(after))
 
@@ -57,14 +58,14 @@ def test_a_batched_call_taller_than_a_chunk_is_run_in_chunks(color_provider, mon
     graph = optimize(lower(checked))
     assert max(N.calls(graph, n) for n, op in graph.nodes(data=N.OP) if op == "circuit") == 2
     inputs = random_batch(list(checked.function("main").signature.params), 500)
-    whole = TorchBackend(color_provider).run(graph, inputs)
+    whole = execute(graph, inputs, TorchBackend(color_provider))
     monkeypatch.setattr(torch_backend, "CHUNK_ROWS", 128)
-    assert torch.equal(whole.output, TorchBackend(color_provider).run(graph, inputs).output)
+    assert torch.equal(whole.output, execute(graph, inputs, TorchBackend(color_provider)).output)
 
 
 @pytest.mark.parametrize("path", example_files(), ids=lambda p: p.name)
 def test_passes_keep_outputs_on_the_examples(path, stdlib_provider) -> None:
-    compiled = compile_file(path)
+    compiled = api.compile(path)
     shipped_or_skip(compiled.graph, stdlib_provider)
     params = list(compiled.checked.function("main").signature.params)
     assert_same(compiled.graph, stdlib_provider, random_batch(params, 500))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
+from circ.circuit.provider import CircuitUnavailable, ModelsProvider
 from circ.compiler import nodes as N
 from circ.compiler.lower import lower
 from circ.lang.check import check
 from circ.lang.modules import load_text
 from circ.runtime import torch_backend
-from circ.runtime.provider import CircuitUnavailable, ModelsProvider
+from circ.runtime.execute import execute
 from circ.runtime.torch_backend import TorchBackend
 from circ.runtime.values import domain_batch, from_batch
 
@@ -31,7 +32,7 @@ def program(body: str, entry: str = "main"):
 def run_all(body: str, provider=None, keep: bool = False):
     graph, params, result = program(body)
     inputs = domain_batch(params)
-    execution = TorchBackend(provider or ModelsProvider({})).run(graph, inputs, keep=keep)
+    execution = execute(graph, inputs, TorchBackend(provider or ModelsProvider({})), keep=keep)
     columns = [from_batch(t, x) for (_, t), x in zip(params, inputs, strict=True)]
     rows = list(zip(*columns, strict=True))
     return rows, from_batch(result, execution.output), execution, graph
@@ -75,7 +76,7 @@ def test_map_and_fold_unrolled_run_correctly(color_provider) -> None:
     graph, params, _result = program(body)
     generator = torch.Generator().manual_seed(0)
     inputs = [torch.randint(0, 10, (500, 3), generator=generator) for _ in params]
-    out = TorchBackend(color_provider).run(graph, inputs).output
+    out = execute(graph, inputs, TorchBackend(color_provider)).output
     sums, peaks = out[:, :3], out[:, 3]
     assert torch.equal(sums, (inputs[0] + inputs[1]) % 10)
     assert torch.equal(peaks, inputs[0].max(dim=1).values)
@@ -85,9 +86,9 @@ def test_chunked_execution_matches_one_pass(color_provider, monkeypatch) -> None
     body = "fn main(a: Color, b: Color, c: Color) -> Color { plus(plus(a, b), c) }"
     graph, params, _ = program(body)
     inputs = domain_batch(params)
-    whole = TorchBackend(color_provider).run(graph, inputs, keep=True)
+    whole = execute(graph, inputs, TorchBackend(color_provider), keep=True)
     monkeypatch.setattr(torch_backend, "CHUNK_ROWS", 64)
-    chunked = TorchBackend(color_provider).run(graph, inputs, keep=True)
+    chunked = execute(graph, inputs, TorchBackend(color_provider), keep=True)
     assert torch.equal(whole.output, chunked.output)
     assert all(torch.equal(whole.values[n], chunked.values[n]) for n in whole.values)
 
@@ -95,10 +96,10 @@ def test_chunked_execution_matches_one_pass(color_provider, monkeypatch) -> None
 def test_a_missing_circuit_fails_before_running() -> None:
     graph, params, _ = program("fn main(a: Color) -> Color { plus(a, a) }")
     with pytest.raises(CircuitUnavailable, match=r"no circuit `t\.add` is loaded"):
-        TorchBackend(ModelsProvider({})).run(graph, domain_batch(params))
+        execute(graph, domain_batch(params), TorchBackend(ModelsProvider({})))
 
 
 def test_a_circuit_declared_with_another_signature_is_refused(color_provider) -> None:
     graph, params, _ = program("fn main(a: Color) -> Bool { wrong(a, a) }")
     with pytest.raises(CircuitUnavailable, match=r"trained as \(Color, Color\) -> Color, but is declared"):
-        TorchBackend(color_provider).run(graph, domain_batch(params))
+        execute(graph, domain_batch(params), TorchBackend(color_provider))

@@ -7,6 +7,7 @@ import torch
 from circ.compiler.lower import lower
 from circ.lang.check import check
 from circ.lang.modules import load_text
+from circ.runtime.execute import execute
 from circ.runtime.torch_backend import TorchBackend
 from circ.runtime.trace import trace_row
 
@@ -19,8 +20,8 @@ fn main(a: Color, b: Color) -> Color { bigger(plus(a, b), b) }
 
 def test_trace_lists_inputs_circuits_and_output_with_contract_checks(color_provider) -> None:
     graph = lower(check(load_text(SOURCE, "t.circ")))
-    execution = TorchBackend(color_provider).run(
-        graph, [torch.tensor([[7], [2]]), torch.tensor([[5], [3]])], keep=True
+    execution = execute(
+        graph, [torch.tensor([[7], [2]]), torch.tensor([[5], [3]])], TorchBackend(color_provider), keep=True
     )
     steps = trace_row(graph, execution, row=0)  # a=7, b=5: plus → 2, bigger(2, 5) → 5
     assert [s.what for s in steps] == ["input a", "input b", "plus [t.add]", "bigger [t.max]", "output"]

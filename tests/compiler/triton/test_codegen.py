@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 
+from circ.circuit.config import ModelConfig
 from circ.compiler import nodes as N
 from circ.compiler.lower import lower
 from circ.compiler.passes import optimize
@@ -12,7 +13,6 @@ from circ.compiler.passes.fuse import fuse
 from circ.compiler.triton.codegen import generate, weight_layouts
 from circ.lang.check import check
 from circ.lang.modules import load_text
-from circ.learn.model import ModelConfig
 
 PRELUDE = """
 circuit inc(c: Color) -> Color learned "t.inc";

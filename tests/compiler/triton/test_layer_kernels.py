@@ -6,10 +6,12 @@ from __future__ import annotations
 import pytest
 import torch
 
+from circ.circuit.config import ModelConfig
 from circ.compiler.triton.layout import Layout
 from circ.compiler.triton.pack import pack
-from circ.learn.model import ModelConfig, build_model
-from circ.runtime.triton_backend import interpreting, run_layers
+from circ.learn.model import build_model
+from circ.runtime.backends import interpreting
+from circ.runtime.triton_backend import run_layers
 
 DEVICE = "cpu" if interpreting() else "cuda"
 

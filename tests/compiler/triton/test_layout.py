@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from circ.circuit.config import ModelConfig
 from circ.compiler.triton.layout import Layout, pow2
 from circ.compiler.triton.pack import pack
-from circ.learn.model import ModelConfig, build_model
+from circ.learn.model import build_model
 
 CONFIG = ModelConfig(
     vocab=7, n_positions=9, out_vocab=5, n_out=4, d_model=24, n_heads=3, d_mlp=40, n_layers=2

@@ -6,18 +6,21 @@ from __future__ import annotations
 import pytest
 import torch
 
+from circ import api
+from circ.circuit.config import ModelConfig
+from circ.circuit.interface import CircuitInterface
+from circ.circuit.provider import LoadedCircuit, ModelsProvider
 from circ.compiler import nodes as N
 from circ.compiler.lower import lower
 from circ.compiler.passes import optimize
 from circ.lang.check import check
 from circ.lang.modules import load_text
-from circ.learn.interface import CircuitInterface
-from circ.learn.model import ModelConfig, build_model
-from circ.pipeline import compile_file
+from circ.learn.model import build_model
 from circ.runtime import triton_backend
-from circ.runtime.provider import LoadedCircuit, ModelsProvider
-from circ.runtime.torch_backend import Execution, TorchBackend
-from circ.runtime.triton_backend import BackendUnavailable, TritonBackend, interpreting
+from circ.runtime.backends import BackendUnavailable, interpreting
+from circ.runtime.execute import Execution, execute
+from circ.runtime.torch_backend import TorchBackend
+from circ.runtime.triton_backend import TritonBackend
 
 from support import example_files, random_batch, shipped_or_skip
 
@@ -77,18 +80,18 @@ def assert_matches(reference: Execution, got: Execution) -> None:
 @pytest.mark.parametrize("passes", [True, False], ids=["optimized", "lowered"])
 def test_random_circuits_match_the_torch_backend(random_program, fuse: bool, passes: bool, tmp_path) -> None:
     graph, provider, inputs = random_program
-    reference = TorchBackend(provider).run(graph, inputs)
+    reference = execute(graph, inputs, TorchBackend(provider))
     run_graph = optimize(graph) if passes else graph
     backend = TritonBackend(provider, DEVICE, fuse=fuse, cache_dir=tmp_path)
-    assert_matches(reference, backend.run(run_graph, inputs))
+    assert_matches(reference, execute(run_graph, inputs, backend))
     if fuse:  # the grid circuits (64 padded positions) and the rest cannot share a tile
         assert len(backend.prepare(run_graph).kernels) == 2
 
 
 def test_values_of_every_node_match_for_traces(random_program, tmp_path) -> None:
     graph, provider, inputs = random_program
-    reference = TorchBackend(provider).run(graph, inputs, keep=True)
-    got = TritonBackend(provider, DEVICE, cache_dir=tmp_path).run(graph, inputs, keep=True)
+    reference = execute(graph, inputs, TorchBackend(provider), keep=True)
+    got = execute(graph, inputs, TritonBackend(provider, DEVICE, cache_dir=tmp_path), keep=True)
     assert set(got.values) == set(reference.values) == set(graph.nodes)
     assert all(torch.equal(reference.values[n], got.values[n].cpu()) for n in graph.nodes)
     assert set(got.confidence) == set(reference.confidence)
@@ -97,29 +100,31 @@ def test_values_of_every_node_match_for_traces(random_program, tmp_path) -> None
 def test_rows_run_in_chunks(random_program, tmp_path, monkeypatch) -> None:
     graph, provider, inputs = random_program
     inputs = [x[:9] for x in inputs]
-    whole = TritonBackend(provider, DEVICE, cache_dir=tmp_path).run(graph, inputs)
+    whole = execute(graph, inputs, TritonBackend(provider, DEVICE, cache_dir=tmp_path))
     monkeypatch.setattr(triton_backend, "CHUNK_ROWS", 5)
-    assert_matches(whole, TritonBackend(provider, DEVICE, cache_dir=tmp_path).run(graph, inputs))
+    assert_matches(whole, execute(graph, inputs, TritonBackend(provider, DEVICE, cache_dir=tmp_path)))
 
 
 @pytest.mark.parametrize("path", example_files(), ids=lambda p: p.name)
 def test_examples_match_the_torch_backend(path, stdlib_provider, tmp_path) -> None:
-    compiled = compile_file(path)
+    compiled = api.compile(path)
     shipped_or_skip(compiled.graph, stdlib_provider)
     params = list(compiled.checked.function("main").signature.params)
     inputs = random_batch(params, 24, seed=1)
     graph = optimize(compiled.graph)
-    reference = TorchBackend(stdlib_provider).run(compiled.graph, inputs)
-    assert_matches(reference, TritonBackend(stdlib_provider, DEVICE, cache_dir=tmp_path).run(graph, inputs))
+    reference = execute(compiled.graph, inputs, TorchBackend(stdlib_provider))
+    assert_matches(
+        reference, execute(graph, inputs, TritonBackend(stdlib_provider, DEVICE, cache_dir=tmp_path))
+    )
 
 
 def test_bf16_gives_the_same_tokens_on_trained_circuits(stdlib_provider, tmp_path) -> None:
-    compiled = compile_file(next(p for p in example_files() if p.name == "combinators.circ"))
+    compiled = api.compile(next(p for p in example_files() if p.name == "combinators.circ"))
     shipped_or_skip(compiled.graph, stdlib_provider)
     inputs = random_batch(list(compiled.checked.function("main").signature.params), 16, seed=2)
-    reference = TorchBackend(stdlib_provider).run(compiled.graph, inputs)
+    reference = execute(compiled.graph, inputs, TorchBackend(stdlib_provider))
     backend = TritonBackend(stdlib_provider, DEVICE, dtype=torch.bfloat16, cache_dir=tmp_path)
-    got = backend.run(optimize(compiled.graph), inputs)
+    got = execute(optimize(compiled.graph), inputs, backend)
     assert torch.equal(reference.output, got.output.cpu())
     assert torch.allclose(row_confidence(reference), row_confidence(got), rtol=5e-2)
 
@@ -128,4 +133,4 @@ def test_on_cpu_without_the_interpreter_it_refuses_to_run(random_program, monkey
     graph, provider, inputs = random_program
     monkeypatch.delenv("TRITON_INTERPRET", raising=False)
     with pytest.raises(BackendUnavailable, match="needs a CUDA GPU"):
-        TritonBackend(provider, "cpu").run(graph, inputs)
+        execute(graph, inputs, TritonBackend(provider, "cpu"))

@@ -1,0 +1,120 @@
+"""circ as a library, one line per stage (DESIGN §9).
+
+    compiled = circ.api.compile("examples/affine.circ")        # parse → check → lower → passes
+    ran = circ.api.run(compiled, Inputs(assign=["x=3"]), provider)  # inputs → backend → outputs
+
+The CLI, `circ verify`, benchmarks and tests all go through these, so there is one way to compile and
+one way to run. `check` stops after the type checker: it needs neither networkx nor torch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from circ.lang.check import Checked
+from circ.lang.check import check as check_program
+from circ.lang.modules import Program, load, load_text
+
+if TYPE_CHECKING:
+    import networkx as nx
+    import torch
+
+    from circ.circuit.provider import CircuitProvider
+    from circ.learn.catalog import Catalog
+    from circ.runtime.execute import Execution
+    from circ.verify.report import Report
+
+
+def check(path: str | Path, source: str | None = None) -> Checked:
+    """`source`: the program's text when it is not (or not yet) on disk (the REPL, generated code)."""
+    program = load(path) if source is None else load_text(source, str(path))  # parse it and its `use`s
+    return check_program(program)  # resolve names, type every expression and contract
+
+
+@dataclass(frozen=True)
+class Compiled:
+    program: Program
+    checked: Checked
+    entry: str
+    graph: nx.MultiDiGraph  # as lowered: every call as written (what traces show)
+    optimized: nx.MultiDiGraph  # after the passes (what runs)
+
+    @property
+    def params(self) -> list[tuple[str, object]]:
+        return list(self.checked.function(self.entry).signature.params)
+
+
+def compile(path: str | Path, entry: str = "main", source: str | None = None) -> Compiled:
+    from circ.compiler.lower import lower
+    from circ.compiler.passes import optimize
+
+    checked = check(path, source)
+    graph = lower(checked, entry)  # inline functions, unroll combinators → dataflow graph
+    return Compiled(checked.program, checked, entry, graph, optimize(graph))  # fold, cse, dce, batch, fuse
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Where a run's rows come from: `NAME=VALUE` assignments (one row), a JSON-lines file, or the
+    whole input domain."""
+
+    assign: tuple[str, ...] | list[str] = ()
+    jsonl: Path | None = None
+    whole_domain: bool = False
+
+    def batch(self, params: list[tuple[str, object]]) -> list[torch.Tensor]:
+        from circ.runtime.values import domain_batch, rows_from_assignments, rows_from_jsonl, to_batch
+
+        if self.whole_domain:
+            return domain_batch(params)  # every input, enumerated in token order
+        rows = (
+            rows_from_jsonl(self.jsonl, params)
+            if self.jsonl
+            else rows_from_assignments(list(self.assign), params)
+        )
+        return to_batch(rows, params)
+
+
+@dataclass(frozen=True)
+class Ran:
+    """A program run on a batch: its inputs, outputs, and (when traced) every node's values."""
+
+    compiled: Compiled
+    inputs: list[torch.Tensor]  # one [rows, leaves] tensor per parameter
+    graph: nx.MultiDiGraph  # the graph that ran
+    execution: Execution
+
+    @property
+    def params(self) -> list[tuple[str, object]]:
+        return self.compiled.params
+
+    @property
+    def rows(self) -> int:
+        return self.execution.output.shape[0]
+
+
+def run(
+    compiled: Compiled,
+    inputs: Inputs | list[torch.Tensor],
+    circuits: CircuitProvider,
+    backend: str = "torch",
+    trace: bool = False,
+    device: str = "cpu",
+) -> Ran:
+    """Run a compiled program on its circuits; `trace` runs the graph as written and keeps every value."""
+    from circ.runtime.backends import make_backend
+    from circ.runtime.execute import execute
+
+    batch = inputs.batch(compiled.params) if isinstance(inputs, Inputs) else inputs
+    graph = compiled.graph if trace else compiled.optimized  # traces show every call, by source
+    execution = execute(graph, batch, make_backend(backend, circuits, device), keep=trace)
+    return Ran(compiled, batch, graph, execution)
+
+
+def verify(path: str | Path, catalog: Catalog, device: str = "cpu", **options: object) -> Report:
+    """Check a program, then verify it against its circuits' catalog (`circ.verify.report`)."""
+    from circ.verify.report import verify_program
+
+    return verify_program(check(path), catalog, device=device, **options)

@@ -1,0 +1,84 @@
+"""`ModelConfig`: every shape of a circuit transformer, frozen, stored as JSON beside its weights.
+
+Torch-free so that the catalog, the kernel generator and `circ compile --emit kernels` can read a
+circuit's sizes without importing torch; `circ.learn.model` builds the network from it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from circ.circuit.interface import CircuitInterface
+from circ.lang.errors import ConfigError
+
+# The interface fields: a config fits a circuit interface when these four agree.
+_INTERFACE_FIELDS = ("vocab", "n_positions", "out_vocab", "n_out")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    vocab: int  # input vocabulary, separators included
+    n_positions: int
+    out_vocab: int
+    n_out: int  # logits are read at the last n_out positions
+    d_model: int = 128
+    n_heads: int = 4
+    d_mlp: int = 512
+    n_layers: int = 1
+    layernorm: bool = False  # the grokking models have none; it makes weights harder to read
+    causal: bool = True  # True: decoder (causal mask); False: encoder (full attention)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.type in ("bool", bool):
+                if not isinstance(value, bool):
+                    raise ConfigError(f"model.{f.name}", f"must be true or false, got {value!r}")
+            elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"model.{f.name}", f"must be a positive integer, got {value!r}")
+        if self.d_model % self.n_heads:
+            raise ConfigError("model.n_heads", f"must divide d_model={self.d_model}, got {self.n_heads}")
+        if self.n_out > self.n_positions:
+            raise ConfigError("model.n_out", f"must be <= n_positions={self.n_positions}, got {self.n_out}")
+
+    @property
+    def d_head(self) -> int:
+        return self.d_model // self.n_heads
+
+    @classmethod
+    def for_interface(cls, iface: CircuitInterface, **sizes: Any) -> ModelConfig:
+        """The config whose vocab and positions fit a circuit interface; `sizes` set the rest."""
+        return cls.from_dict({**_interface_sizes(iface), **sizes})
+
+    def check_interface(self, iface: CircuitInterface) -> None:
+        """Raise a `ConfigError` naming the first field that does not fit `iface`."""
+        for key, value in _interface_sizes(iface).items():
+            have = getattr(self, key)
+            if have != value:
+                raise ConfigError(f"model.{key}", f"the task needs {value}, the config has {have}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
+        if not isinstance(data, dict):
+            raise ConfigError("model", f"must be an object of fields, got {type(data).__name__}")
+        names = {f.name for f in fields(cls)}
+        for key in data:
+            if key not in names:
+                raise ConfigError(f"model.{key}", f"no such field (fields: {', '.join(sorted(names))})")
+        missing = [n for n in _INTERFACE_FIELDS if n not in data]
+        if missing:
+            raise ConfigError(f"model.{missing[0]}", "is required")
+        return cls(**data)
+
+
+def _interface_sizes(iface: CircuitInterface) -> dict[str, int]:
+    return {
+        "vocab": iface.in_vocab,
+        "n_positions": iface.n_positions,
+        "out_vocab": iface.out_vocab,
+        "n_out": iface.n_out,
+    }

@@ -1,0 +1,85 @@
+"""`circ check` and `circ compile --emit …`: the front-end stages, shown."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from circ.cli.edge import report, user_errors
+
+
+def console() -> Console:
+    return Console(soft_wrap=True)
+
+
+def check(
+    files: Annotated[list[Path], typer.Argument(help=".circ files to check", show_default=False)],
+) -> None:
+    """Parse and type-check programs; print each one's typed signatures."""
+    from circ.api import check as check_file
+    from circ.cli.show import signatures
+
+    failed = False
+    for path in files:
+        try:
+            with user_errors():
+                checked = check_file(path)
+        except typer.Exit:
+            failed = True
+            continue
+        report(checked.warnings, checked.program.sources)
+        console().print(signatures(checked))
+    if failed:
+        raise typer.Exit(code=1)
+
+
+class Emit(StrEnum):
+    ast = "ast"
+    types = "types"
+    graph = "graph"
+    dot = "dot"
+    passes = "passes"
+    kernels = "kernels"
+
+
+def compile_(
+    file: Annotated[Path, typer.Argument(help="the .circ program", show_default=False)],
+    emit: Annotated[Emit, typer.Option(help="which stage to show")] = Emit.graph,
+    entry: Annotated[str, typer.Option(help="the function to compile")] = "main",
+    db: Annotated[str | None, typer.Option(help="catalog for --emit kernels (default: $CIRC_DB)")] = None,
+) -> None:
+    """Compile a program and show one stage: the AST, the types, the dataflow graph, DOT, the graph
+    after each pass, or the generated Triton kernels."""
+    from circ import api
+    from circ.cli.show import ast_tree, signatures
+
+    with user_errors():
+        if emit in (Emit.ast, Emit.types):
+            checked = api.check(file)
+            shown = ast_tree(checked.program.modules[checked.program.root]) if emit is Emit.ast else None
+            console().print(shown if shown is not None else signatures(checked))
+            return
+        compiled = api.compile(file, entry)
+        if emit is Emit.dot:
+            from circ.compiler.dot import to_dot
+
+            sys.stdout.write(to_dot(compiled.graph))
+        elif emit is Emit.passes:
+            from circ.cli.show_compile import passes_view
+
+            console().print(passes_view(compiled.graph))
+        elif emit is Emit.kernels:
+            from circ.cli.show_compile import kernels_text
+            from circ.settings import Settings
+
+            with Settings.from_env(db=db).open_catalog() as catalog:
+                sys.stdout.write(kernels_text(compiled.optimized, catalog))
+        else:
+            from circ.cli.show_compile import graph_table
+
+            console().print(graph_table(compiled.graph))

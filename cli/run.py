@@ -1,0 +1,71 @@
+"""`circ run`: a program on learned circuits from the catalog, one row, a file of rows, or its domain."""
+
+from __future__ import annotations
+
+import sys
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from circ.cli.edge import fail, user_errors
+
+
+class Backend(StrEnum):
+    torch = "torch"
+    triton = "triton"
+    auto = "auto"
+
+
+def run(
+    file: Annotated[Path, typer.Argument(help="the .circ program", show_default=False)],
+    input: Annotated[
+        list[str] | None,
+        typer.Option("--input", "-i", help="a parameter's value, NAME=VALUE (repeat per parameter)"),
+    ] = None,
+    inputs: Annotated[
+        Path | None, typer.Option(help="JSON lines, one object of parameter values per row")
+    ] = None,
+    all_: Annotated[bool, typer.Option("--all", help="run on every input of the program's domain")] = False,
+    trace: Annotated[bool, typer.Option(help="print each row's reasoning trace")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="print JSON lines instead of a table")] = False,
+    entry: Annotated[str, typer.Option(help="the function to run")] = "main",
+    db: Annotated[str | None, typer.Option(help="catalog database URL (default: $CIRC_DB)")] = None,
+    limit: Annotated[int, typer.Option(help="rows to show in the table / traces")] = 20,
+    backend: Annotated[
+        Backend, typer.Option(help="torch (reference), triton (fused kernels; CUDA), auto (triton on CUDA)")
+    ] = Backend.torch,
+) -> None:
+    """Run a program on learned circuits from the catalog (the shipped stdlib, then your own)."""
+    from circ import api
+    from circ.cli.show_run import json_lines, results_table, trace_tree
+    from circ.learn.catalog.provider import CatalogProvider
+    from circ.settings import Settings
+
+    if sum([bool(input), inputs is not None, all_]) > 1:
+        raise fail("give one of --input, --inputs or --all")
+    settings = Settings.from_env(db=db)
+    device = settings.torch_device()
+    start = time.perf_counter()
+    with user_errors():
+        compiled = api.compile(file, entry)
+        rows = api.Inputs(tuple(input or ()), inputs, all_)
+        with settings.open_catalog() as catalog:
+            ran = api.run(compiled, rows, CatalogProvider(catalog, device), backend.value, trace, device)
+    seconds = time.perf_counter() - start
+    if json_:
+        for line in json_lines(ran):
+            sys.stdout.write(line + "\n")
+        return
+    out = Console(soft_wrap=True)
+    if trace:
+        for row in range(min(limit, ran.rows)):
+            out.print(trace_tree(ran, row))
+        return
+    out.print(results_table(ran, limit))
+    if ran.rows > limit:
+        out.print(f"[dim]… {ran.rows - limit:,} more rows (--json prints all)[/]")
+    out.print(f"[dim]{ran.rows:,} row{'' if ran.rows == 1 else 's'} in {seconds:.2f} s[/]", highlight=False)

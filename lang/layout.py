@@ -1,0 +1,119 @@
+"""How a value of a circ type is laid out as scalar leaves, and back.
+
+One layout serves every stage: Python values (`3`, `true`, `[1, 2]`, `[[1, 2], [3, 4]]`, `(1, true)`)
+flatten to their leaves in token order; runtime values are `[rows, leaves]` tensors of those leaves;
+a Triton kernel names one register per leaf; Z3 values are the same structure with a Z3 term per leaf.
+`structure` rebuilds the nesting from any leaves, so all of them share it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from circ.lang import types as T
+
+Value = Any  # int | bool | tuple | list (a Seq) | list[list[int]] (a Grid)
+
+
+def flatten(t: T.Type, value: Value) -> list[int]:
+    """A Python value of type `t` as its scalar leaves (raw values, not yet tokens)."""
+    return [int(leaf) for leaf in leaves(t, value)]
+
+
+def leaves(t: T.Type, value: Any) -> list[Any]:
+    """The leaves of a structured value (Python or symbolic), in token order, unconverted."""
+    if isinstance(t, T.ScalarT):
+        return [value]
+    if isinstance(t, T.SeqT):
+        return [x for item in value for x in leaves(t.elem, item)]
+    if isinstance(t, T.GridT):
+        return [c for row in value for c in row]
+    if isinstance(t, T.TupleT):
+        return [x for item_t, item in zip(t.items, value, strict=True) for x in leaves(item_t, item)]
+    raise TypeError(f"{t} has no scalar leaves")
+
+
+def structure(t: T.Type, flat: Sequence[Any], scalar: Callable[[T.ScalarT, Any], Any] | None = None) -> Any:
+    """Leaves back into `t`'s nesting (lists for Seq, rows for Grid, tuples), each leaf passed through
+    `scalar(leaf_type, leaf)` when given."""
+    at = 0
+
+    def build(t: T.Type) -> Any:
+        nonlocal at
+        if isinstance(t, T.ScalarT):
+            leaf = flat[at]
+            at += 1
+            return scalar(t, leaf) if scalar else leaf
+        if isinstance(t, T.SeqT):
+            return [build(t.elem) for _ in range(t.n)]
+        if isinstance(t, T.GridT):
+            return [[build(T.COLOR) for _ in range(t.w)] for _ in range(t.h)]
+        if isinstance(t, T.TupleT):
+            return tuple(build(item) for item in t.items)
+        raise TypeError(f"{t} has no scalar leaves")
+
+    value = build(t)
+    if at != len(flat):
+        raise ValueError(f"{len(flat) - at} values left over decoding {t}")
+    return value
+
+
+def _scalar(t: T.ScalarT, leaf: Any) -> int | bool:
+    return bool(leaf) if isinstance(t, T.BoolT) else int(leaf)
+
+
+def unflatten(t: T.Type, flat: Sequence[int]) -> Value:
+    """Inverse of `flatten`: Bool leaves become `bool`, the rest `int`."""
+    return structure(t, flat, _scalar)
+
+
+def contains(t: T.Type, value: Value) -> bool:
+    """Whether a Python value is a member of `t` (shape and ranges; a Bool is not a number)."""
+    try:
+        if isinstance(t, T.BoolT):
+            return isinstance(value, bool)
+        if isinstance(t, T.ScalarT):
+            return isinstance(value, int) and not isinstance(value, bool) and t.low <= value <= t.high
+        if isinstance(t, T.SeqT):
+            return (
+                isinstance(value, list | tuple)
+                and len(value) == t.n
+                and all(contains(t.elem, v) for v in value)
+            )
+        if isinstance(t, T.GridT):
+            return (
+                isinstance(value, list | tuple)
+                and len(value) == t.h
+                and all(isinstance(r, list | tuple) and len(r) == t.w for r in value)
+                and all(contains(T.COLOR, c) for row in value for c in row)
+            )
+        if isinstance(t, T.TupleT):
+            return (
+                isinstance(value, list | tuple)
+                and len(value) == len(t.items)
+                and all(contains(it, v) for it, v in zip(t.items, value, strict=True))
+            )
+    except TypeError:
+        return False
+    return False
+
+
+def values(t: T.Type) -> Iterator[Value]:
+    """Every value of `t`, in token order (small domains only: the caller checks `domain_size`)."""
+    ranges = [range(leaf.low, leaf.high + 1) for leaf in T.parts(t)]
+    for flat in itertools.product(*ranges):
+        yield unflatten(t, flat)
+
+
+def format_value(value: Value) -> str:
+    """A value in circ syntax (`true`, `[1, 2]`, `(3, [[0]])`): Seq and Grid are lists, tuples tuples.
+    Untyped, so it can also show a user's ill-typed input in an error message."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "(" + ", ".join(format_value(v) for v in value) + ")"
+    if isinstance(value, list):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    return str(value)
