@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+from pathlib import Path
 
 from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, UnexpectedToken, v_args
 from lark.lexer import PatternStr
 
 from circ.lang import ast
 from circ.lang.diagnostics import CircError, error
+from circ.lang.parser_cache import cached_parser
 
 # Tokens that can begin an expression: when the parser would take any of them, say "an expression".
 _EXPRESSION_STARTS = {"INT", "NAME", "LSQB", "LPAR", "TRUE", "FALSE", "IF", "FORALL", "NOT", "MINUS"}
@@ -24,18 +26,22 @@ _NAMED = {
 }
 
 
+GRAMMAR = Path(__file__).with_name("circ.lark")
+
+
+def build_parser() -> Lark:
+    """The LALR parser for `circ.lark`, built from the grammar (keeps the grammar for tools that
+    read it, such as Hypothesis' `from_lark`)."""
+    # The basic lexer reserves keywords everywhere (`let fn = 1` is an error, not a variable `fn`).
+    text = GRAMMAR.read_text()
+    return Lark(text, parser="lalr", lexer="basic", propagate_positions=True, maybe_placeholders=True)
+
+
 @functools.cache
 def grammar() -> Lark:
-    """The LALR parser for `circ.lark` (built once; Lark objects are immutable once made)."""
-    # The basic lexer reserves keywords everywhere (`let fn = 1` is an error, not a variable `fn`).
-    return Lark.open(
-        "circ.lark",
-        rel_to=__file__,
-        parser="lalr",
-        lexer="basic",
-        propagate_positions=True,
-        maybe_placeholders=True,
-    )
+    """The parser `parse` uses: built once per grammar, cached between processes (`parser_cache`);
+    Lark objects are immutable once made."""
+    return cached_parser(GRAMMAR.read_text(), build_parser)
 
 
 def parse(text: str, path: str = "<input>") -> ast.Module:

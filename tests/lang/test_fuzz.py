@@ -17,7 +17,7 @@ from circ.compiler.lower import lower
 from circ.lang.check import check
 from circ.lang.diagnostics import CircError, render
 from circ.lang.modules import load
-from circ.lang.parser import grammar
+from circ.lang.parser import build_parser
 
 from support import example_files
 
@@ -68,7 +68,7 @@ def _front_end(path: Path) -> None:
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
-@given(from_lark(grammar(), explicit=_TERMINALS))
+@given(from_lark(build_parser(), explicit=_TERMINALS))
 def test_generated_programs_give_clean_diagnostics(tmp_path_factory, source: str) -> None:
     path = tmp_path_factory.mktemp("gen") / "gen.circ"
     path.write_text(source)

@@ -97,3 +97,27 @@ def test_parse_errors_say_what_was_expected_in_words(source: str, message: str) 
     (diagnostic,) = caught.value.diagnostics
     assert diagnostic.message == message
     assert "__ANON" not in diagnostic.message and "RPAR" not in diagnostic.message
+
+
+def test_the_parser_cache_is_private_and_survives_a_corrupt_file(tmp_path) -> None:
+    """A cached parser parses like a built one; a corrupt cache file is rebuilt; a shared (group- or
+    world-writable) directory is never read, since the cache is a pickle."""
+    import os
+
+    from circ.lang.parser import GRAMMAR, build_parser
+    from circ.lang.parser_cache import cached_parser
+
+    text = GRAMMAR.read_text()
+    source = 'circuit inc(c: Color) -> Color learned "t.inc";\nfn main(c: Color) -> Color { inc(c) }\n'
+    first = cached_parser(text, build_parser, tmp_path / "c")
+    (cached,) = (tmp_path / "c").glob("parser-*.pickle")
+    assert oct((tmp_path / "c").stat().st_mode & 0o777) == "0o700"
+    again = cached_parser(text, lambda: (_ for _ in ()).throw(AssertionError("rebuilt")), tmp_path / "c")
+    assert again.parse(source) == first.parse(source)
+    cached.write_bytes(b"not a pickle")
+    assert cached_parser(text, build_parser, tmp_path / "c").parse(source) == first.parse(source)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o777)
+    cached_parser(text, build_parser, shared)
+    assert not list(shared.iterdir()), "nothing is written to, or read from, a shared directory"
