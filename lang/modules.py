@@ -60,8 +60,9 @@ def load_text(text: str, path: str) -> Program:
     modules: dict[str, ast.Module] = {}
     sources: dict[str, str] = {path: text}
     imports: dict[str, tuple[tuple[ast.Use, str], ...]] = {}
+    keys = {Path(path).resolve(): path}  # a module is its file: one key per resolved path
     try:
-        _visit(path, text, modules, sources, imports, stack=[])
+        _visit(path, text, modules, sources, imports, keys, stack=[])
     except CircError as exc:
         exc.sources = {**sources, **exc.sources}
         raise
@@ -90,14 +91,14 @@ def _shown(path: Path) -> str:
         return str(path.resolve())
 
 
-def _visit(path, text, modules, sources, imports, stack: list[str]) -> None:
+def _visit(path, text, modules, sources, imports, keys: dict[Path, str], stack: list[str]) -> None:
     module = parse(text, path)
     resolved: list[tuple[ast.Use, str]] = []
     for item in module.items:
         if not isinstance(item, ast.Use):
             continue
         target = _resolve(item, path)
-        key = _shown(target)
+        key = keys.setdefault(target.resolve(), _shown(target))
         if key in stack or key == path:
             cycle = " → ".join([*stack[stack.index(key) :], path, key] if key in stack else [path, key])
             raise CircError([error(item.span, f"import cycle: {cycle}")])
@@ -105,7 +106,7 @@ def _visit(path, text, modules, sources, imports, stack: list[str]) -> None:
             if not target.is_file():
                 raise CircError([_missing(item, key)])
             sources[key] = read_source(target)
-            _visit(key, sources[key], modules, sources, imports, [*stack, path])
+            _visit(key, sources[key], modules, sources, imports, keys, [*stack, path])
         resolved.append((item, key))
     imports[path] = tuple(resolved)
     modules[path] = module
