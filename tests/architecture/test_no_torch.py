@@ -1,0 +1,47 @@
+"""Checking and compiling never import torch, triton or numpy (nor does emitting Triton kernel
+source), and checking not even networkx: these are the commands a user runs most, and torch alone
+costs about a second to import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from support import EXAMPLES
+
+PROBE = """
+import sys
+from typer.testing import CliRunner
+from circ.cli import app
+result = CliRunner().invoke(app, sys.argv[1:])
+assert result.exit_code == 0, result.output
+heavy = sorted(m for m in ("torch", "triton", "numpy", "networkx") if m in sys.modules)
+print(",".join(heavy) or "none")
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "imported"),
+    [
+        (["check", "combinators.circ"], "none"),  # not even networkx: checking builds no graph
+        (["compile", "combinators.circ", "--emit", "graph"], "networkx"),
+        (["compile", "combinators.circ", "--emit", "passes"], "networkx"),
+        (["compile", "combinators.circ", "--emit", "kernels"], "networkx"),
+    ],
+    ids=lambda a: " ".join(a[:1] + a[2:]) if isinstance(a, list) else a,
+)
+def test_front_end_commands_import_no_torch(args: list[str], imported: str, tmp_path: Path) -> None:
+    env = {"CIRC_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        cwd=EXAMPLES,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == imported
