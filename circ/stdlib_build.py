@@ -14,6 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import torch
+
 from circ.circuit.config import ModelConfig
 from circ.circuit.signature import format_signature
 from circ.lang.check import check
@@ -21,7 +24,8 @@ from circ.lang.errors import UserError
 from circ.lang.modules import load, stdlib_dir
 from circ.lang.scope import Symbol
 from circ.learn.catalog import Catalog, CertificateRecord, export_catalog, import_catalog
-from circ.learn.data import get_task
+from circ.learn.data import get_task, make_split
+from circ.learn.data.tokens import split_args
 from circ.learn.model import save_weights
 from circ.learn.run import OptimConfig, Run
 from circ.learn.train import train
@@ -182,6 +186,16 @@ def declared_circuits() -> dict[str, tuple[str, str]]:
     return found
 
 
+def _training_inputs(run: Run) -> list[np.ndarray] | None:
+    """The raw inputs a sampled recipe trained and validated on, which its certificate must not reuse."""
+    task = run.build_task()
+    split = make_split(task, run.frac, run.split_seed, run.n_samples)
+    if split.exhaustive:
+        return None  # certified on its whole domain: nothing to keep out
+    tokens = torch.cat([split.train_x, split.val_x]).numpy()
+    return split_args(task.interface, tokens)
+
+
 def build(
     out: Path | None = None,
     only: list[str] | None = None,
@@ -220,7 +234,7 @@ def build(
                 save_weights(weights, result.state, result.run.model, {"task": task.key})
                 contract = declared[name][1]
                 catalog.register_circuit(name, task.signature, contract, task.key, None, weights.read_bytes())
-                built.append(Built(name, certify(catalog, name)))
+                built.append(Built(name, certify(catalog, name, training=_training_inputs(result.run))))
                 if on_built is not None:
                     on_built(built[-1])
             export_catalog(catalog, target)

@@ -7,7 +7,6 @@ missing weights file, a malformed manifest) print one line, `error: …`, and ex
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,17 +48,39 @@ def _opened(db: str | None) -> Iterator[Catalog]:
         yield catalog
 
 
-def _percent(accuracy: float) -> str:
-    """Rounded down, so anything short of every point never reads as 100%."""
-    return f"{math.floor(accuracy * 10_000) / 100:.2f}%"
+def _certified(cert: CertificateRecord | None, weights_sha256: str | None = None) -> Text:
+    """The method and accuracy (rounded down); a certificate for other weights says so."""
+    from circ.cli.show_verify import certificate_text
 
-
-def _certified(cert: CertificateRecord | None) -> Text:
     if cert is None:
         return Text("—", style="dim")
-    how = "full" if not cert.sampled else "sampled"
-    style = "green" if cert.certified else ("yellow" if cert.sampled else "red")
-    return Text(f"{_percent(cert.accuracy)} {how}", style=style)
+    if weights_sha256 is not None and cert.weights_sha256 != weights_sha256:
+        return Text("for other weights", style="red")
+    return certificate_text(cert)
+
+
+def certificate_lines(cert: CertificateRecord) -> list[str]:
+    """What a certificate holds for and how it was obtained, one fact a line."""
+    covered = f"{cert.n_checked:,}" if cert.n_checked is not None else "an unknown number"
+    how = {"exhaustive": "inputs run", "bounds": "inputs proved", "sampled": "sampled inputs run"}[
+        cert.method
+    ]
+    lines = [f"{covered} of {cert.domain_size:,} {how}, {cert.created.isoformat(timespec='seconds')}"]
+    weights = (cert.weights_sha256 or "unrecorded")[:12]
+    lines.append(f"holds for weights {weights}… in {cert.precision} on {cert.backend}")
+    if cert.min_margin is not None:
+        lines.append(f"smallest logit margin {cert.min_margin:.4g}")
+    if cert.seconds is not None:
+        lines.append(f"took {cert.seconds:.2f} s")
+    for sample in cert.samples:
+        lines.append(
+            f"{sample.name}: {sample.errors:,} wrong of {sample.n:,}, error rate ≤ {sample.upper95:.2g} (95%)"
+        )
+    if cert.sampled and not cert.samples:
+        lines.append("no per-distribution record (from before schema 3): no error bound; certify again")
+    if cert.uncovered:
+        lines.append(f"{len(cert.uncovered)} input region(s) the proof could not close")
+    return lines
 
 
 @catalog_app.command("list")
@@ -68,12 +89,12 @@ def list_(db: DbOpt = None) -> None:
     with _opened(db) as catalog:
         records = catalog.circuits()
         table = Table(title="circ catalog", header_style="bold")
-        for column in ("name", "version", "signature", "task", "params", "certified", "source"):
+        for column in ("name", "version", "signature", "task", "params", "certificate", "source"):
             justify = "right" if column in ("version", "params") else "left"
             table.add_column(column, justify=justify, overflow="fold")  # fold: never hide a name with …
         for r in records:
             params = f"{r.n_params:,}" if r.n_params is not None else "?"
-            certified = _certified(catalog.latest_certificate(r.ref))
+            certified = _certified(catalog.latest_certificate(r.ref), r.weights_sha256)
             table.add_row(
                 Text(r.name), str(r.version), Text(r.signature), Text(r.task), params, certified, r.source
             )
@@ -109,16 +130,9 @@ def show(name: NameArg, db: DbOpt = None) -> None:
     ]
     for key, value in rows:
         info.add_row(key, Text(value))
-    info.add_row("certificate", _certified(cert))
-    if cert is not None:
-        checked = f"{cert.n_checked:,}" if cert.n_checked is not None else "an unknown number"
-        info.add_row(
-            "",
-            Text(
-                f"{checked} of {cert.domain_size:,} inputs checked, "
-                f"{cert.created.isoformat(timespec='seconds')}"
-            ),
-        )
+    info.add_row("certificate", _certified(cert, record.weights_sha256))
+    for line in certificate_lines(cert) if cert is not None else ():
+        info.add_row("", Text(line))
     console = _console()
     console.print(info)
     if cert is not None and cert.counterexamples:
@@ -134,18 +148,19 @@ def show(name: NameArg, db: DbOpt = None) -> None:
 def certify(
     name: NameArg,
     seed: Annotated[int, typer.Option(help="Seed of the sample, for domains too big to enumerate.")] = 0,
+    precision: Annotated[str, typer.Option(help="fp32, or bf16 (weights and activations)")] = "fp32",
     db: DbOpt = None,
 ) -> None:
-    """Run a circuit on its whole domain (or a seeded sample of 10^6) against its task's reference."""
+    """Run a circuit on its whole domain (or seeded samples of 10^6 from named distributions) against
+    its task's reference, and record the certificate."""
     from circ.verify.certify import certify as run_certification
 
     with _opened(db) as catalog:
-        cert = run_certification(catalog, name, seed=seed)
-    how = "sampled" if cert.sampled else "every input"
+        cert = run_certification(catalog, name, seed=seed, precision=precision)
     console = _console()
-    console.print(
-        f"{name}: ", _certified(cert), f" on {cert.n_checked:,} inputs ({how})", sep="", highlight=False
-    )
+    console.print(f"{name}: ", _certified(cert), sep="", highlight=False)
+    for line in certificate_lines(cert):
+        console.print(f"  {line}", highlight=False, markup=False)
     for example in cert.counterexamples:
         console.print(f"  {name}{example['input']} = {example['got']}, expected {example['expected']}")
 
@@ -167,13 +182,17 @@ def export(
 @catalog_app.command("import")
 def import_(
     directory: Annotated[Path, typer.Argument(help="A directory written by `circ catalog export`.")],
+    shadow: Annotated[
+        bool, typer.Option(help="Allow circuits that hide a shipped stdlib circuit of the same name.")
+    ] = False,
     db: DbOpt = None,
 ) -> None:
-    """Register every circuit and certificate of an exported catalog (hash-checked first)."""
+    """Register every circuit and certificate of an exported catalog (hash-checked and checked against
+    their records first; name@version pins are kept, never renumbered)."""
     from circ.learn.catalog import import_catalog
 
     with _opened(db) as catalog:
-        result = import_catalog(catalog, directory)
+        result = import_catalog(catalog, directory, shadow=shadow)
     _console().print(
         f"imported {len(result.circuits)} circuits ({result.new} new) and {result.certificates} "
         f"certificates from {directory}",

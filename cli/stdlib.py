@@ -26,12 +26,13 @@ def stdlib_build(
 
     def report(item: Built) -> None:
         cert = item.certificate
-        sample = " (sampled)" if cert.sampled else ""
+        how = f" ({cert.method})"
         if cert.accuracy == 1.0:
-            line = f"[green]{item.name}: 100% on {cert.n_checked:,} inputs{sample}[/]"
+            colour = "green" if cert.certified else "yellow"
+            line = f"[{colour}]{item.name}: right on {cert.n_checked:,} inputs{how}[/]"
         else:  # never rounded up to 100%
             wrong = round((1 - cert.accuracy) * cert.n_checked)
-            line = f"[red]{item.name}: {wrong:,} wrong of {cert.n_checked:,} inputs{sample}[/]"
+            line = f"[red]{item.name}: {wrong:,} wrong of {cert.n_checked:,} inputs{how}[/]"
         console.print(line, highlight=False)
 
     with user_errors(), training_progress(console) as on_eval:

@@ -9,15 +9,13 @@ import torch
 
 from circ.learn.catalog import Catalog
 from circ.learn.data import get_task
-from circ.learn.model import build_model, save_weights
+from circ.learn.model import build_model
 
-from support import TRAINED
+from support import TRAINED, register_model
 
 
 def register(catalog: Catalog, tmp_path: Path, name: str, task: str, model: torch.nn.Module) -> None:
-    path = tmp_path / f"{name}.safetensors"
-    save_weights(path, model.state_dict(), model.cfg)
-    catalog.register_circuit(name, get_task(task).signature, "", task, None, path.read_bytes())
+    register_model(catalog, name, get_task(task).key, model)
 
 
 def noisy(model: torch.nn.Module) -> torch.nn.Module:
