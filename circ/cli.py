@@ -37,6 +37,10 @@ from circ.cli_verify import verify_command  # noqa: E402  (Z3 proofs, property t
 
 app.command("verify")(verify_command)
 
+from circ.cli_analyse import analyse_command  # noqa: E402  (mechanisms and learning dynamics)
+
+app.command("analyse")(analyse_command)
+
 
 def console() -> Console:
     return Console(soft_wrap=True)

@@ -172,16 +172,14 @@ class Catalog:
             return [_run(s, row) for row in s.scalars(query)]
 
     def extractions(self, ref: str, version: int | None = None) -> list[ExtractionRecord]:
+        """Oldest first; a packaged circuit's come from its manifest."""
         with self._read() as s:
-            record = self._resolve(s, ref, version)
-            if record.id is None:
-                return []
-            query = select(Extraction).where(Extraction.circuit_id == record.id)
-            return [_extraction(record, row) for row in s.scalars(query.order_by(Extraction.id))]
+            return self._extractions(s, self._resolve(s, ref, version))
 
     def load_artefact(self, extraction: ExtractionRecord) -> bytes:
-        owner = f"extraction {extraction.id} ({extraction.method}) of circuit {extraction.circuit!r}"
-        return self.blobs.get(extraction.artefact_sha256, owner=owner)
+        owner = f"extraction {extraction.id or ''} ({extraction.method}) of circuit {extraction.circuit!r}"
+        store = self.packaged.blobs if extraction.id is None and self.packaged else self.blobs
+        return store.get(extraction.artefact_sha256, owner=owner)
 
     # ---- writing -------------------------------------------------------------------------------
 
@@ -313,12 +311,18 @@ class Catalog:
         records = self.circuits() if names is None else [self.get(n) for n in names]
         target = BlobStore(directory / BLOBS)
         certificates: list[CertificateRecord] = []
+        extractions: list[ExtractionRecord] = []
         for record in records:
             target.put(self._weights(record), owner=f"circuit {record.name!r}")
             with self._read() as s:
                 certificates += self._certificates(s, record)
-        write_manifest(directory, records, certificates)
-        for sha in target.shas() - {r.weights_sha256 for r in records}:
+                mine = self._extractions(s, record)
+            for e in mine:
+                target.put(self.load_artefact(e), owner=f"{e.method} extraction of circuit {record.name!r}")
+            extractions += mine
+        write_manifest(directory, records, certificates, extractions)
+        named = {r.weights_sha256 for r in records} | {e.artefact_sha256 for e in extractions}
+        for sha in target.shas() - named:
             target.remove(sha)
         return records
 
@@ -339,6 +343,9 @@ class Catalog:
             if inspect_weights(data)[0] != c.config:
                 raise CatalogError(f"{directory}: circuit {c.name!r}: config differs from its weights")
             weights[c.weights_sha256] = data
+        for e in manifest.extractions:
+            owner = f"{e.method} extraction of circuit {e.circuit!r}"
+            weights[e.artefact_sha256] = source.get(e.artefact_sha256, owner=owner)
         for data in weights.values():
             self.blobs.put(data)
 
@@ -347,6 +354,7 @@ class Catalog:
             for c in manifest.circuits:
                 row, inserted = self._insert(s, c.name, _fields(c), c.weights_sha256, c.n_params, c.created)
                 added += _merge_certificates(s, row, manifest.certificates_of(c))
+                _merge_extractions(s, row, manifest.extractions_of(c))
                 new += inserted
                 out.append(_circuit(row))
             return ImportResult(tuple(out), new, added)
@@ -404,6 +412,10 @@ class Catalog:
         )
         assert self.packaged is not None
         _merge_certificates(s, row, self.packaged.manifest.certificates_of(record))
+        shipped = self.packaged.manifest.extractions_of(record)
+        for e in shipped:
+            self.blobs.put(self.load_artefact(e), owner=f"{e.method} extraction of circuit {record.name!r}")
+        _merge_extractions(s, row, shipped)
         return row
 
     def _insert(
@@ -447,6 +459,14 @@ class Catalog:
         query = select(Certificate).where(Certificate.circuit_id == record.id)
         return [_certificate(row, c) for c in s.scalars(query.order_by(Certificate.created, Certificate.id))]
 
+    def _extractions(self, s: Session, record: CircuitRecord) -> list[ExtractionRecord]:
+        if record.id is None:
+            return self.packaged.manifest.extractions_of(record) if self.packaged else []
+        query = select(Extraction).where(Extraction.circuit_id == record.id)
+        return [
+            _extraction(record, row) for row in s.scalars(query.order_by(Extraction.created, Extraction.id))
+        ]
+
     def _store(self, record: CircuitRecord) -> BlobStore:
         if record.source == "stdlib" and self.packaged is not None:
             return self.packaged.blobs
@@ -484,6 +504,26 @@ def _merge_certificates(s: Session, row: Circuit, certificates: Iterable[Certifi
             added += 1
     s.flush()
     return added
+
+
+def _merge_extractions(s: Session, row: Circuit, extractions: Iterable[ExtractionRecord]) -> None:
+    """Add the extractions `row` does not have yet (same method, artefact and time)."""
+    have = {
+        (e.method, e.artefact_sha256, aware(e.created))
+        for e in s.scalars(select(Extraction).where(Extraction.circuit_id == row.id))
+    }
+    for e in extractions:
+        if (e.method, e.artefact_sha256, e.created) not in have:
+            s.add(
+                Extraction(
+                    circuit_id=row.id,
+                    method=e.method,
+                    artefact_sha256=e.artefact_sha256,
+                    summary=e.summary,
+                    created=e.created,
+                )
+            )
+    s.flush()
 
 
 def _check_certificate(
