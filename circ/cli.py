@@ -41,6 +41,10 @@ from circ.cli_analyse import analyse_command  # noqa: E402  (mechanisms and lear
 
 app.command("analyse")(analyse_command)
 
+from circ.cli_sweep import sweep_command  # noqa: E402  (grids of training runs)
+
+app.command("sweep")(sweep_command)
+
 
 def console() -> Console:
     return Console(soft_wrap=True)
@@ -242,6 +246,8 @@ def stdlib_build(
             wrong = round((1 - cert.accuracy) * cert.n_checked)
             line = f"[red]{item.name}: {wrong:,} wrong of {cert.n_checked:,} inputs{sample}[/]"
         console().print(line, highlight=False)
+        if item.mechanism:
+            console().print(f"  [dim]{item.steps} steps; {item.mechanism}[/]", highlight=False, markup=True)
 
     try:
         with training_progress(console()) as on_eval:
