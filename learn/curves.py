@@ -27,7 +27,7 @@ def load_curves(path: Path) -> dict[str, list[Record]]:
 
 
 SPIKE_FACTOR = 100.0  # a train loss this many times its running minimum …
-SPIKE_FLOOR = 0.1  # … and above this (nats) is a spike; at lr 1e-2 train loss jumps 1e-7 → 1–3
+SPIKE_FLOOR = 0.01  # … and above this (nats) is a spike; at lr 1e-2 train loss jumps 1e-7 → 1e-2 … 3
 
 
 def loss_spikes(records: Sequence[Record]) -> list[int]:
@@ -92,6 +92,7 @@ def plot_curves(path: Path, curves: Mapping[str, Sequence[Record]], title: str =
         axes[3].set(title="embedding Fourier sparsity (Gini)")
     for ax in axes:
         ax.set_xscale("symlog", linthresh=first, linscale=0.25)  # step 0 stays on a log axis
+        ax.set_xlim(left=0)
         ax.set_xlabel("step (log)")
     if 0 < len(curves) <= 12:
         ax_acc.legend(fontsize=7, loc="lower right")

@@ -96,11 +96,12 @@ def plot_neurons(a: FourierAnalysis, path: Path, title: str) -> None:
 
 
 def _shade(ax: Any, phases: Phases, label: bool) -> None:
-    for name, start, end in phases.spans():
+    for i, (name, start, end) in enumerate(phases.spans()):
         ax.axvspan(max(start, 0.5), max(end, 0.6), color=PHASE_COLOURS[name], alpha=0.6, lw=0)
-        if label:
+        if label:  # staggered: a short phase's label would run into its neighbour's
             mid = np.sqrt(max(start, 0.5) * max(end, 0.6))
-            ax.text(mid, 0.98, name, transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=8)
+            y = 0.98 - 0.07 * (i % 2)
+            ax.text(mid, y, name, transform=ax.get_xaxis_transform(), ha="center", va="top", fontsize=8)
 
 
 def plot_progress(

@@ -94,6 +94,8 @@ def analyse(subject: Subject, out_dir: Path, window: int = DEFAULT_WINDOW) -> Re
         method, headline = "positions", positions_headline(attr.reads(), attr.agrees(), attr.single_cell())
         summary["headline"] = headline
     if subject.curves:
+        if subject.run is not None and subject.run.cleanup_window is not None:
+            window = subject.run.cleanup_window  # the rule the run itself stopped on
         phase = phases(subject.curves, window)
         summary["phases"] = phase.to_json()
         points = (
