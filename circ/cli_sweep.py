@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -53,7 +51,7 @@ def sweep_command(
     import torch
     from rich.progress import Progress
 
-    from circ.learn.sweep import Axes, Setting, plot_sweep, run_sweep, write_csv
+    from circ.learn.sweep import Axes, Setting, plot_sweep, run_sweep, save_sweep
 
     console = Console(soft_wrap=True)
     with _user_errors():
@@ -81,14 +79,11 @@ def sweep_command(
                 ray=ray_address if ray else None,
                 on_group=lambda done, total: progress.update(bar, completed=done, total=total),
             )
-    write_csv(out / "sweep.csv", result.rows)
+    save_sweep(out, result)
     title = (
         f"{', '.join(tasks)} {dict(params)} · {seeds} seeds · budget {steps} steps · {result.wall_s:.0f} s"
     )
     plot_sweep(out / "sweep.png", result, title)
-    (out / "sweep.json").write_text(
-        json.dumps({"setting": asdict(setting), "axes": asdict(axes), "wall_s": result.wall_s}, indent=1)
-    )
     table = Table(title=f"sweep ({result.wall_s:.0f} s)", header_style="bold")
     for col in ("task", *axes.swept(), "reached 99% val", "median steps"):
         table.add_column(col, justify="left" if col == "task" else "right")

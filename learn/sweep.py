@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -198,6 +199,39 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
+def save_sweep(directory: Path, sweep: Sweep) -> None:
+    """`sweep.csv` (one row per run) and `sweep.json` (what was held fixed, the axes, the wall time)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    write_csv(directory / "sweep.csv", sweep.rows)
+    meta = {"setting": asdict(sweep.setting), "axes": asdict(sweep.axes), "wall_s": sweep.wall_s}
+    (directory / "sweep.json").write_text(json.dumps(meta, indent=1))
+
+
+def load_sweep(directory: Path) -> Sweep:
+    """A sweep written by `save_sweep`, e.g. to redraw its plot without training again."""
+    meta = json.loads((directory / "sweep.json").read_text())
+    setting = dict(meta["setting"])
+    setting["tasks"] = tuple(setting["tasks"])
+    setting["params"] = tuple(tuple(p) for p in setting["params"])
+    axes = Axes(**{k: tuple(v) for k, v in meta["axes"].items()})
+    kinds = {f.name: f.type for f in fields(SweepRow)}
+    rows = []
+    for raw in read_csv(directory / "sweep.csv"):
+        row: dict[str, Any] = {}
+        for key, text in raw.items():
+            kind = kinds[key]
+            if text == "":
+                row[key] = None
+            elif "int" in kind:
+                row[key] = int(text)
+            elif "float" in kind:
+                row[key] = float(text)
+            else:
+                row[key] = text
+        rows.append(SweepRow(**row))
+    return Sweep(Setting(**setting), axes, rows, meta["wall_s"])
+
+
 def _median(values: Sequence[float]) -> float:
     v = sorted(values)
     return v[len(v) // 2] if len(v) % 2 else (v[len(v) // 2 - 1] + v[len(v) // 2]) / 2
@@ -212,7 +246,7 @@ def plot_sweep(path: Path, sweep: Sweep, title: str = "") -> None:
     import matplotlib.pyplot as plt
 
     swept = sweep.axes.swept() or ["seed"]
-    fig, axes = plt.subplots(2, len(swept), figsize=(5.5 * len(swept), 7), squeeze=False)
+    fig, axes = plt.subplots(2, len(swept), figsize=(max(8.0, 5.5 * len(swept)), 7), squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     cap = sweep.setting.steps
     for col, axis in enumerate(swept):
@@ -227,9 +261,10 @@ def plot_sweep(path: Path, sweep: Sweep, title: str = "") -> None:
                 hit = [r.steps_to_val_99 for r in at if r.steps_to_val_99 is not None]
                 miss = len(at) - len(hit)
                 ax_steps.plot([x] * len(hit), hit, ".", color=c, alpha=0.6)
-                if miss:
-                    ax_steps.plot([x], [cap * 1.15], "o", mfc="none", color=c)
-                    ax_steps.annotate(str(miss), (x, cap * 1.15), fontsize=7, color=c, ha="left")
+                if miss:  # one row of ○ per task above the budget line, so tasks do not hide each other
+                    top = cap * (1.15 + 0.15 * t)
+                    ax_steps.plot([x], [top], "o", mfc="none", color=c)
+                    ax_steps.annotate(f" {miss}", (x, top), fontsize=7, color=c, ha="left", va="center")
                 if len(hit) * 2 > len(at):  # the median is a reached value
                     med_x.append(x)
                     med_y.append(_median(hit + [math.inf] * miss))

@@ -8,7 +8,16 @@ import pytest
 import torch
 
 from circ.learn.errors import ConfigError
-from circ.learn.sweep import Axes, Setting, plot_sweep, read_csv, run_sweep, sweep_runs, write_csv
+from circ.learn.sweep import (
+    Axes,
+    Setting,
+    load_sweep,
+    plot_sweep,
+    read_csv,
+    run_sweep,
+    save_sweep,
+    sweep_runs,
+)
 from circ.learn.train import group_runs
 
 
@@ -46,7 +55,8 @@ def test_a_small_sweep_measures_steps_to_generalise(tmp_path: Path) -> None:
             assert row.steps_to_val_99 == row.steps_run and row.final_val_acc >= 0.99
         else:
             assert row.steps_run == 60 and row.final_val_acc < 0.99
-    write_csv(tmp_path / "sweep.csv", sweep.rows)
+    save_sweep(tmp_path, sweep)
+    assert load_sweep(tmp_path).rows == sweep.rows  # a plot can be redrawn without training again
     table = read_csv(tmp_path / "sweep.csv")
     assert [r["frac"] for r in table] == ["0.6", "0.6", "0.9", "0.9"]
     assert table[0]["task"] == "mod_add[p=5]"
