@@ -289,9 +289,12 @@ def plot_sweep(path: Path, sweep: Sweep, title: str = "") -> None:
             ylim=(-0.02, 1.02),
             title=f"final val accuracy vs {axis}",
         )
-        if axis in ("d_model", "lr", "weight_decay") and min(getattr(sweep.axes, axis)) > 0:
-            ax_steps.set_xscale("log")
-            ax_acc.set_xscale("log")
+        values = sorted(getattr(sweep.axes, axis))
+        for ax in (ax_steps, ax_acc):
+            if axis in ("d_model", "lr", "weight_decay") and values[0] > 0:
+                ax.set_xscale("log")
+                ax.tick_params(axis="x", which="minor", bottom=False, labelbottom=False)
+            ax.set_xticks(values, [f"{v:g}" for v in values])
         ax_steps.legend(fontsize=7)
         for ax in (ax_steps, ax_acc):
             ax.title.set_fontsize(9)
