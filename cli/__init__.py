@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import typer
 
+from circ.cli.analyse import analyse_command
 from circ.cli.catalog import catalog_app
 from circ.cli.front_end import check, compile_
 from circ.cli.learn import data_app, train_command
 from circ.cli.run import run
 from circ.cli.stdlib import stdlib_app
+from circ.cli.sweep import sweep_command
 from circ.cli.verify import verify_command
 
 app = typer.Typer(
@@ -29,6 +31,8 @@ app.command()(run)
 app.command("verify")(verify_command)
 app.add_typer(data_app, name="data")
 app.command("train")(train_command)
+app.command("sweep")(sweep_command)
+app.command("analyse")(analyse_command)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(stdlib_app, name="stdlib")
 

@@ -112,6 +112,7 @@ def show(name: NameArg, db: DbOpt = None) -> None:
         cert = catalog.latest_certificate(record.ref)
         path = catalog.weights_path(record)
         runs = catalog.training_runs(record.ref) if record.id is not None else []
+        extractions = catalog.extractions(record.ref)
     info = Table.grid(padding=(0, 2))
     info.add_column(style="bold")
     info.add_column(overflow="fold")
@@ -130,6 +131,10 @@ def show(name: NameArg, db: DbOpt = None) -> None:
     ]
     for key, value in rows:
         info.add_row(key, Text(value))
+    for e in extractions:  # mechanism summaries (`circ analyse --record`) and other extractions
+        what = e.summary.get("headline") if isinstance(e.summary, dict) else None
+        label = "mechanism" if what else "extraction"
+        info.add_row(label, Text(f"{what or json.dumps(e.summary, sort_keys=True)} ({e.method})"))
     info.add_row("certificate", _certified(cert, record.weights_sha256))
     for line in certificate_lines(cert) if cert is not None else ():
         info.add_row("", Text(line))

@@ -34,6 +34,8 @@ def stdlib_build(
             wrong = round((1 - cert.accuracy) * cert.n_checked)
             line = f"[red]{item.name}: {wrong:,} wrong of {cert.n_checked:,} inputs{how}[/]"
         console.print(line, highlight=False)
+        if item.mechanism:
+            console.print(f"  [dim]{item.steps} steps; {item.mechanism}[/]", highlight=False)
 
     with user_errors(), training_progress(console) as on_eval:
         built, missing = build(out, only, on_eval=on_eval, on_built=report)

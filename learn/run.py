@@ -67,6 +67,9 @@ class Run:
     eval_every: int = 10
     n_samples: int | None = None  # sample pool size for domains too big to enumerate
     data_seed: int | None = None
+    # None: stop at target_acc. Steps: once at target, train on until clean-up is over (the embedding's
+    # Fourier sparsity rose by less than a set amount over this many steps; learn/analyse/cleanup.py)
+    cleanup_window: int | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", tuple(sorted((str(k), v) for k, v in dict(self.params).items())))
@@ -79,6 +82,8 @@ class Run:
         check_frac(self.frac)
         if self.target_acc is not None and not 0 < self.target_acc <= 1:
             raise ConfigError("target_acc", f"must be in (0, 1], got {self.target_acc!r}")
+        if self.cleanup_window is not None:
+            _check_cleanup(self)
         self.model.check_interface(self.build_task().interface)
 
     def build_task(self) -> Task:
@@ -97,6 +102,8 @@ class Run:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["params"] = dict(self.params)
+        if d["cleanup_window"] is None:  # unset, a run keeps the dict (and checkpoint names) it had before
+            del d["cleanup_window"]
         return d
 
     @classmethod
@@ -109,6 +116,16 @@ class Run:
         model = ModelConfig.from_dict(dict(data.pop("model")))
         optim = _optim_from_dict(dict(data.pop("optim", {})))
         return cls(model=model, optim=optim, params=tuple(dict(data.pop("params", {})).items()), **data)
+
+
+def _check_cleanup(run: Run) -> None:
+    from circ.learn.analyse.bases import modulus
+
+    _positive_int("cleanup_window", run.cleanup_window)
+    if run.target_acc is None:
+        raise ConfigError("cleanup_window", "needs a target_acc: clean-up is measured once it is reached")
+    if modulus(run.build_task()) is None:
+        raise ConfigError("cleanup_window", f"{run.task} has no Mod[p] inputs, no Fourier spectrum to watch")
 
 
 def _optim_from_dict(data: dict[str, Any]) -> OptimConfig:

@@ -30,6 +30,13 @@ def test_a_partial_build_trains_certifies_and_keeps_what_was_shipped(tmp_path: P
     build(tmp_path, only=["color.max"])
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert sorted(c["name"] for c in manifest["circuits"]) == ["color.max", "color.succ"]
+    headlines = {}
+    for circuit in manifest["circuits"]:  # each keeps its mechanism summary through the second build
+        [mechanism] = circuit["extractions"]
+        assert mechanism["method"] == "positions"
+        headlines[circuit["name"]] = mechanism["summary"]["headline"]
+    assert headlines["color.succ"].startswith("each output reads one input cell")  # succ(c) reads c
+    assert headlines["color.max"].startswith("outputs depend on several inputs")  # max(a, b) reads both
 
 
 def test_shipped_circuits_are_certified_and_run_the_combinators_example(tmp_path: Path, monkeypatch) -> None:

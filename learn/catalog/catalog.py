@@ -179,16 +179,14 @@ class Catalog:
             return [_run(s, row) for row in s.scalars(query)]
 
     def extractions(self, ref: str, version: int | None = None) -> list[ExtractionRecord]:
+        """Oldest first; a packaged circuit's come from its manifest."""
         with self._read() as s:
-            record = self._resolve(s, ref, version)
-            if record.id is None:
-                return []
-            query = select(Extraction).where(Extraction.circuit_id == record.id)
-            return [_extraction(record, row) for row in s.scalars(query.order_by(Extraction.id))]
+            return self._extractions(s, self._resolve(s, ref, version))
 
     def load_artefact(self, extraction: ExtractionRecord) -> bytes:
-        owner = f"extraction {extraction.id} ({extraction.method}) of circuit {extraction.circuit!r}"
-        return self.blobs.get(extraction.artefact_sha256, owner=owner)
+        owner = f"extraction {extraction.id or ''} ({extraction.method}) of circuit {extraction.circuit!r}"
+        store = self.packaged.blobs if extraction.id is None and self.packaged else self.blobs
+        return store.get(extraction.artefact_sha256, owner=owner)
 
     # ---- writing -------------------------------------------------------------------------------
 
@@ -347,6 +345,10 @@ class Catalog:
         )
         assert self.packaged is not None
         merge_certificates(s, row, self.packaged.manifest.certificates_of(record))
+        shipped = self.packaged.manifest.extractions_of(record)
+        for e in shipped:
+            self.blobs.put(self.load_artefact(e), owner=f"{e.method} extraction of circuit {record.name!r}")
+        merge_extractions(s, row, shipped)
         return row
 
     def _insert(
@@ -389,6 +391,14 @@ class Catalog:
         row = s.get_one(Circuit, record.id)
         query = select(Certificate).where(Certificate.circuit_id == record.id)
         return [_certificate(row, c) for c in s.scalars(query.order_by(Certificate.created, Certificate.id))]
+
+    def _extractions(self, s: Session, record: CircuitRecord) -> list[ExtractionRecord]:
+        if record.id is None:
+            return self.packaged.manifest.extractions_of(record) if self.packaged else []
+        query = select(Extraction).where(Extraction.circuit_id == record.id)
+        return [
+            _extraction(record, row) for row in s.scalars(query.order_by(Extraction.created, Extraction.id))
+        ]
 
     def _store(self, record: CircuitRecord) -> BlobStore:
         if record.source == "stdlib" and self.packaged is not None:
@@ -467,6 +477,26 @@ def _certificate_row(row: Circuit, c: Certification, created: datetime) -> Certi
         samples=[x.to_dict() for x in c.samples],
         uncovered=list(c.uncovered),
     )
+
+
+def merge_extractions(s: Session, row: Circuit, extractions: Iterable[ExtractionRecord]) -> None:
+    """Add the extractions `row` does not have yet (same method, artefact and time)."""
+    have = {
+        (e.method, e.artefact_sha256, aware(e.created))
+        for e in s.scalars(select(Extraction).where(Extraction.circuit_id == row.id))
+    }
+    for e in extractions:
+        if (e.method, e.artefact_sha256, e.created) not in have:
+            s.add(
+                Extraction(
+                    circuit_id=row.id,
+                    method=e.method,
+                    artefact_sha256=e.artefact_sha256,
+                    summary=e.summary,
+                    created=e.created,
+                )
+            )
+    s.flush()
 
 
 def circuit_record(row: Circuit) -> CircuitRecord:

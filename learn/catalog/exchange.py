@@ -18,10 +18,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from circ.learn.catalog.binding import check_weights
-from circ.learn.catalog.catalog import NAME, Catalog, circuit_record, merge_certificates, record_fields
+from circ.learn.catalog.catalog import (
+    NAME,
+    Catalog,
+    circuit_record,
+    merge_certificates,
+    merge_extractions,
+    record_fields,
+)
 from circ.learn.catalog.certificates import CertificateRecord
 from circ.learn.catalog.manifest import BLOBS, MANIFEST, read_manifest, write_manifest
-from circ.learn.catalog.records import CatalogError, CircuitRecord, ImportResult
+from circ.learn.catalog.records import CatalogError, CircuitRecord, ExtractionRecord, ImportResult
 from circ.learn.catalog.schema import Circuit
 from circ.learn.store import BlobStore
 
@@ -38,13 +45,19 @@ def export_catalog(
     if target.root.resolve() == catalog.blobs.root.resolve():
         raise CatalogError(f"{directory}: is this catalog's own data directory; export somewhere else")
     records = catalog.circuits() if names is None else [catalog.get(n) for n in names]
-    before = {c.weights_sha256 for c in read_manifest(directory, source="user").circuits}
+    previous = read_manifest(directory, source="user")
+    before = {c.weights_sha256 for c in previous.circuits} | {e.artefact_sha256 for e in previous.extractions}
     certificates: list[CertificateRecord] = []
+    extractions: list[ExtractionRecord] = []
     for record in records:
         target.put(catalog.load_weights(record.ref), owner=f"circuit {record.name!r}")
         certificates += catalog.certificates(record.ref)
-    write_manifest(directory, records, certificates)
-    for sha in before - {r.weights_sha256 for r in records}:
+        for e in catalog.extractions(record.ref):
+            target.put(catalog.load_artefact(e), owner=f"{e.method} extraction of circuit {record.name!r}")
+            extractions.append(e)
+    write_manifest(directory, records, certificates, extractions)
+    named = {r.weights_sha256 for r in records} | {e.artefact_sha256 for e in extractions}
+    for sha in before - named:
         target.remove(sha)
     return records
 
@@ -69,6 +82,10 @@ def import_catalog(catalog: Catalog, directory: str | Path, shadow: bool = False
         except CatalogError as exc:
             raise CatalogError(f"{directory}: {exc}") from None
         weights[c.weights_sha256] = data
+    for e in manifest.extractions:
+        weights[e.artefact_sha256] = source.get(
+            e.artefact_sha256, owner=f"{e.method} extraction of {e.circuit!r}"
+        )
     if not shadow:
         _refuse_shadowing(catalog, manifest.circuits, directory)
     for data in weights.values():
@@ -79,6 +96,7 @@ def import_catalog(catalog: Catalog, directory: str | Path, shadow: bool = False
         for c in manifest.circuits:
             row, inserted = _keep_version(s, c, directory)
             added += merge_certificates(s, row, manifest.certificates_of(c))
+            merge_extractions(s, row, manifest.extractions_of(c))
             new += inserted
             out.append(circuit_record(row))
         return ImportResult(tuple(out), new, added)

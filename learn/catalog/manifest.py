@@ -6,11 +6,15 @@ A directory holding `manifest.json` and a `blobs/` `BlobStore` (sha256-named saf
      "circuits": [{"name", "version", "signature", "contract", "task", "config", "weights_sha256",
                    "n_params", "created", "certificates": [{"method", "domain_size", "n_checked",
                    "accuracy", "weights_sha256", "precision", "backend", "min_margin", "seconds",
-                   "samples", "uncovered", "counterexamples", "created"}, …]}, …]}
+                   "samples", "uncovered", "counterexamples", "created"}, …],
+                   "extractions": [{"method", "artefact_sha256", "summary", "created"}, …]}, …]}
 
 A manifest from before certificates were bound to their weights (no "method") is read as such: its
 certificates hold for the entry's own weights in fp32 on torch, and its samples carry no bound.
 Every entry and certificate is checked as it is read (types, ranges, one entry per name@version).
+
+`extractions` (mechanism summaries and other analysis artefacts, their blobs beside the weights) is
+optional and written only for a circuit that has some, so a catalog without any reads as before.
 
 Written sorted and indented, so a change to the shipped catalog reads as a small diff. A
 `PackagedCatalog` reads one such directory and never writes to it (it may be a read-only install).
@@ -32,7 +36,7 @@ from typing import Any
 
 from circ.learn.catalog.certificates import CertificateRecord, samples_from_json
 from circ.learn.catalog.certificates import check as check_certification
-from circ.learn.catalog.records import CatalogError, CircuitRecord, aware
+from circ.learn.catalog.records import CatalogError, CircuitRecord, ExtractionRecord, aware
 from circ.learn.store import BlobStore
 
 FORMAT = "circ.catalog/1"
@@ -44,10 +48,14 @@ BLOBS = "blobs"
 class Manifest:
     circuits: tuple[CircuitRecord, ...]
     certificates: tuple[CertificateRecord, ...]
+    extractions: tuple[ExtractionRecord, ...] = ()
 
     def certificates_of(self, circuit: CircuitRecord) -> list[CertificateRecord]:
         """Oldest first, as the database returns them."""
         return [c for c in self.certificates if (c.circuit, c.version) == (circuit.name, circuit.version)]
+
+    def extractions_of(self, circuit: CircuitRecord) -> list[ExtractionRecord]:
+        return [e for e in self.extractions if (e.circuit, e.version) == (circuit.name, circuit.version)]
 
 
 def read_manifest(directory: Path, source: str) -> Manifest:
@@ -66,7 +74,7 @@ def read_manifest(directory: Path, source: str) -> Manifest:
             raise CatalogError(f"{path}: format {raw.get('format')!r}, expected {FORMAT!r}")
         if not isinstance(raw, dict) or not isinstance(raw.get("circuits"), list):
             raise CatalogError("expected an object with a list of circuits")
-        circuits, certificates = [], []
+        circuits, certificates, extractions = [], [], []
         seen: dict[tuple[str, int], str] = {}
         for i, item in enumerate(raw["circuits"]):
             where = f"circuits[{i}]"
@@ -80,21 +88,28 @@ def read_manifest(directory: Path, source: str) -> Manifest:
             circuits.append(circuit)
             for j, cert in enumerate(_field(item, "certificates", list, where)):
                 certificates.append(_certificate(cert, circuit, f"{where}.certificates[{j}]"))
+            if "extractions" in item:
+                for j, ext in enumerate(_field(item, "extractions", list, where)):
+                    extractions.append(_extraction(ext, circuit, f"{where}.extractions[{j}]"))
     except CatalogError as exc:
         raise CatalogError(f"{path}: {exc}") from None
     except (KeyError, TypeError, AttributeError) as exc:
         raise CatalogError(f"{path}: malformed manifest ({exc!r})") from None
-    return Manifest(tuple(circuits), tuple(certificates))
+    return Manifest(tuple(circuits), tuple(certificates), tuple(extractions))
 
 
 def write_manifest(
-    directory: Path, circuits: Iterable[CircuitRecord], certificates: Iterable[CertificateRecord]
+    directory: Path,
+    circuits: Iterable[CircuitRecord],
+    certificates: Iterable[CertificateRecord],
+    extractions: Iterable[ExtractionRecord] = (),
 ) -> None:
     """Atomically (temp + rename), so a reader sees the old manifest or the new one."""
-    certs = list(certificates)
+    certs, exts = list(certificates), list(extractions)
     items = []
     for c in sorted(circuits, key=lambda c: (c.name, c.version)):
         mine = [x for x in certs if (x.circuit, x.version) == (c.name, c.version)]
+        found = [x for x in exts if (x.circuit, x.version) == (c.name, c.version)]
         items.append(
             {
                 "name": c.name,
@@ -127,6 +142,16 @@ def write_manifest(
                 ],
             }
         )
+        if found:
+            items[-1]["extractions"] = [
+                {
+                    "method": x.method,
+                    "artefact_sha256": x.artefact_sha256,
+                    "summary": x.summary,
+                    "created": x.created.isoformat(),
+                }
+                for x in found
+            ]
     text = json.dumps({"format": FORMAT, "circuits": items}, indent=1, sort_keys=True) + "\n"
     directory.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".manifest.", suffix=".tmp")
@@ -197,6 +222,21 @@ def _circuit(item: dict[str, Any], source: str, where: str) -> CircuitRecord:
     )
     if not re.fullmatch(r"[0-9a-f]{64}", record.weights_sha256):
         raise CatalogError(f"{where}.weights_sha256 is not a sha256 hex digest")
+    return record
+
+
+def _extraction(item: dict[str, Any], circuit: CircuitRecord, where: str) -> ExtractionRecord:
+    record = ExtractionRecord(
+        id=None,
+        circuit=circuit.name,
+        version=circuit.version,
+        method=_field(item, "method", str, where),
+        artefact_sha256=_field(item, "artefact_sha256", str, where),
+        summary=_field(item, "summary", dict, where),
+        created=_created(item, where),
+    )
+    if not re.fullmatch(r"[0-9a-f]{64}", record.artefact_sha256):
+        raise CatalogError(f"{where}.artefact_sha256 is not a sha256 hex digest")
     return record
 
 

@@ -71,7 +71,7 @@ class TrainingRunRecord:
 
 @dataclass(frozen=True)
 class ExtractionRecord:
-    id: int
+    id: int | None  # None for one that ships in a packaged catalog's manifest
     circuit: str
     version: int
     method: str  # e.g. "prune", "transcoder", "attribution"
