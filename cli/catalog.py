@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -65,21 +66,45 @@ def _certified(cert: CertificateRecord | None) -> Text:
 @catalog_app.command("list")
 def list_(db: DbOpt = None) -> None:
     """Every catalogued circuit (newest version of each), with its certified accuracy."""
+    console = _console()
     with _opened(db) as catalog:
         records = catalog.circuits()
-        table = Table(title="circ catalog", header_style="bold")
-        for column in ("name", "version", "signature", "task", "params", "certified", "source"):
-            justify = "right" if column in ("version", "params") else "left"
-            table.add_column(column, justify=justify, overflow="fold")  # fold: never hide a name with …
-        for r in records:
-            params = f"{r.n_params:,}" if r.n_params is not None else "?"
-            certified = _certified(catalog.latest_certificate(r.ref))
+        table = _circuit_table(catalog, records, wide=console.width >= WIDE_TABLE)
+    console.print(table)
+    console.print(f"{len(records)} circuit{'' if len(records) == 1 else 's'}", highlight=False)
+
+
+WIDE_TABLE = 110  # columns from which `circ catalog list` shows the task and source columns too
+
+
+def _circuit_table(catalog: Catalog, records: list, wide: bool) -> Table:
+    """Names never break (they are what one copies); a narrow terminal drops the task and the source
+    (`circ catalog show NAME` has them) rather than folding every cell into three lines."""
+    table = Table(
+        title="circ catalog", header_style="bold", box=box.HEAVY_HEAD if wide else None, pad_edge=wide
+    )
+    table.add_column("name", no_wrap=True)
+    if wide:
+        table.add_column("version", justify="right")
+    table.add_column("signature", overflow="fold")
+    if wide:
+        table.add_column("task", overflow="fold")
+    table.add_column("params", justify="right", no_wrap=True)
+    table.add_column("certified", no_wrap=True)
+    if wide:
+        table.add_column("source")
+    for r in records:
+        params = f"{r.n_params:,}" if r.n_params is not None else "?"
+        certified = _certified(catalog.latest_certificate(r.ref))
+        if wide:
             table.add_row(
                 Text(r.name), str(r.version), Text(r.signature), Text(r.task), params, certified, r.source
             )
-    console = _console()
-    console.print(table)
-    console.print(f"{len(records)} circuit{'' if len(records) == 1 else 's'}", highlight=False)
+        else:
+            table.add_row(Text(r.ref), Text(r.signature), params, certified)
+    if not wide:
+        table.caption = "task and source: `circ catalog show NAME`, or a wider terminal"
+    return table
 
 
 @catalog_app.command()
