@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from circ.learn.catalog import Catalog, CertificateRecord, CircuitRecord
     from circ.verify.report import Report
 
+N_SPAN, N_FRAME = "span", "frame"  # circ.compiler.nodes' keys (not imported: it needs networkx)
 ENTRY = "__repl"  # the generated function an expression is evaluated in
 INPUT = "<input>"  # where a diagnostic about the line just entered points
 DECLARATIONS = ("use", "type", "fn", "circuit")
@@ -63,7 +64,7 @@ class Evaluation:
     confidence: float | None = None  # the least confident circuit call; None when none ran
     checked: int = 0  # contracts evaluated on this run (circuit `ensures`, and the fn's own)
     failed: tuple[str, ...] = ()  # the calls whose `ensures` did not hold
-    ran: api.Ran | None = None  # the traced run, for `:trace`
+    ran: api.Ran | None = field(default=None, repr=False)  # the traced run, for `:trace`
     note: str = ""
 
     @property
@@ -130,9 +131,11 @@ class Session:
     def _compile(self, wrapper: list[_Piece] | None, entry: str) -> api.Compiled:
         text, placed = self._source([], wrapper)
         try:
-            return api.compile(self.path, entry, text)
+            compiled = api.compile(self.path, entry, text)
         except CircError as exc:
             raise _relocated(exc, placed, self.path) from None
+        _relabel(compiled, placed, self.path)
+        return compiled
 
     def _accept(self) -> Checked:
         self.checked = self._check([])
@@ -295,7 +298,7 @@ class Session:
             value = self.examples[name]
             if contains(t, _tuples(t, value)):
                 return _tuples(t, value)
-        rng = random.Random(f"circ example {t}")
+        rng = random.Random(f"circ example {name}: {t}")  # fixed, and differing between parameters
         return unflatten(t, [rng.randint(leaf.low, leaf.high) for leaf in T.parts(t)])
 
     # --- commands -----------------------------------------------------------------------------
@@ -453,27 +456,38 @@ def _tuples(t: T.Type, value: object) -> object:
     return _tuples_inside(t, value)
 
 
+def _moved(span: ast.Span, pieces: list[_Piece], root: str) -> tuple[ast.Span, _Piece | None]:
+    """A span of the generated program, on the entered text it lies in (unchanged elsewhere)."""
+    piece = next((p for p in pieces if span.path == root and p.first <= span.line <= p.last), None)
+    if piece is None:
+        return span, None
+    first = piece.first - 1
+    end_line = min(span.end_line, piece.last) - first
+    end_column = span.end_column if span.end_line <= piece.last else len(piece.text.splitlines()[-1]) + 1
+    return ast.Span(piece.label, span.line - first, span.column, end_line, end_column), piece
+
+
+def _relabel(compiled: api.Compiled, pieces: list[_Piece], root: str) -> None:
+    """Point the lowered graph's spans (what traces show) at the entered text, not the generated
+    program; the pieces' texts join the program's sources so a trace can quote them."""
+    graph = compiled.graph
+    for _, attrs in graph.nodes(data=True):
+        attrs[N_SPAN] = _moved(attrs[N_SPAN], pieces, root)[0]
+        attrs[N_FRAME] = tuple((name, _moved(span, pieces, root)[0]) for name, span in attrs.get(N_FRAME, ()))
+    compiled.program.sources.update({p.label: p.text for p in pieces})
+    if compiled.entry == ENTRY:  # a trace is headed by what was typed, not the generated function
+        graph.graph["signature"] = next((p.text for p in pieces if p.label == INPUT), "")
+        graph.graph["root"] = INPUT
+
+
 def _relocated(exc: CircError, pieces: list[_Piece], root: str) -> CircError:
     """Diagnostics in the generated program, moved onto the text they came from."""
     moved, sources = [], {k: v for k, v in exc.sources.items() if k != root}
     for d in exc.diagnostics:
-        span = d.span
-        piece = next((p for p in pieces if span.path == root and p.first <= span.line <= p.last), None)
-        if piece is None:
-            moved.append(d)
-            if span.path == root:
-                sources[root] = exc.sources.get(root, "")
-            continue
-        first = piece.first - 1
-        end_line = min(span.end_line, piece.last) - first
-        end_column = span.end_column if span.end_line <= piece.last else len(piece.text.splitlines()[-1]) + 1
-        moved.append(
-            Diagnostic(
-                ast.Span(piece.label, span.line - first, span.column, end_line, end_column),
-                d.message,
-                d.severity,
-                d.notes,
-            )
-        )
-        sources[piece.label] = piece.text
+        span, piece = _moved(d.span, pieces, root)
+        if piece is not None:
+            sources[piece.label] = piece.text
+        elif d.span.path == root:
+            sources[root] = exc.sources.get(root, "")
+        moved.append(Diagnostic(span, d.message, d.severity, d.notes))
     return CircError(moved, sources)
