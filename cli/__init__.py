@@ -12,6 +12,7 @@ import typer
 from circ.cli.catalog import catalog_app
 from circ.cli.front_end import check, compile_
 from circ.cli.learn import data_app, train_command
+from circ.cli.lsp import lsp_command
 from circ.cli.repl import repl_command
 from circ.cli.run import run
 from circ.cli.stdlib import stdlib_app
@@ -52,6 +53,7 @@ app.command("train")(train_command)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(stdlib_app, name="stdlib")
 app.command("repl")(repl_command)
+app.command("lsp")(lsp_command)
 
 
 def main() -> None:
