@@ -12,7 +12,6 @@ import typer
 from rich.console import Console
 
 from circ.cli.edge import fail, user_errors
-from circ.cli.show_trace import SUMMARY_OVER
 
 
 class Backend(StrEnum):
@@ -32,7 +31,7 @@ def run(
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="run on every input of the program's domain")] = False,
     trace: Annotated[
-        bool, typer.Option(help=f"print each row's reasoning trace (summarised past {SUMMARY_OVER} calls)")
+        bool, typer.Option(help="print each row's reasoning trace (summarised per circuit when long)")
     ] = False,
     trace_all: Annotated[bool, typer.Option(help="--trace, listing every call however many")] = False,
     json_: Annotated[bool, typer.Option("--json", help="print JSON lines instead of a table")] = False,

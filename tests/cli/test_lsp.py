@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from circ.cli.lsp import make_server
+from circ.cli.lsp_server import make_server
 from circ.settings import Settings
 
 from support import EXAMPLES
