@@ -1,4 +1,5 @@
-"""`circ catalog list|show|certify|export|import`: thin typer commands over `circ.learn.catalog`.
+"""`circ catalog list|show|certify|add|declare|export|import`: thin typer commands over `circ.learn.catalog`
+(and `circ.register` for trained models).
 
 Errors a user can cause (an unknown circuit, a database URL that cannot be opened, a corrupted or
 missing weights file, a malformed manifest) print one line, `error: …`, and exit 1.
@@ -205,3 +206,56 @@ def import_(
         highlight=False,
         markup=False,
     )
+
+
+@catalog_app.command("add")
+def add(
+    run: Annotated[Path, typer.Argument(help="The --out folder of `circ train`, or one run in it.")],
+    name: Annotated[str, typer.Option(help="Catalog name to register it under, e.g. my.add.")],
+    member: Annotated[
+        str | None, typer.Option(help="Which run of a folder holding several: its index or its name.")
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """Register a model trained by `circ train` (its config, task and signature checked against the
+    weights), with its task's contract where one is known."""
+    from circ.register import find_weights, read_trained, register
+
+    with _opened(db) as catalog:
+        registered = register(catalog, read_trained(find_weights(run, member)), name)
+    show_registered(_console(), registered)
+
+
+@catalog_app.command()
+def declare(
+    name: NameArg,
+    as_: Annotated[str | None, typer.Option("--as", help="The circuit's name in the program.")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Print the `circuit … learned "…";` declaration of a catalogued circuit, to paste into a program."""
+    from circ.register import declare as declaration
+
+    with _opened(db) as catalog:
+        text, comment = declaration(catalog, name, as_)
+    typer.echo(f"{comment}\n{text}")
+
+
+def show_registered(console: Console, registered) -> None:
+    """What `circ catalog add` and `circ train --register` did, and how to use it next."""
+    record = registered.record
+    console.print(
+        f"registered {record.ref}: {record.signature}, task {record.task}, from {registered.model.path}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    contract = registered.contract
+    if contract is not None:
+        console.print(
+            f"  contract (checked on {contract.checked_on}): {contract.text}", markup=False, soft_wrap=True
+        )
+    if registered.certificate is not None:
+        cert = registered.certificate
+        how = "sampled" if cert.sampled else "every input"
+        console.print("  certificate: ", _certified(cert), f" on {cert.n_checked:,} inputs ({how})", sep="")
+    console.print(f"  next: circ catalog declare {record.name} >> your.circ", markup=False, highlight=False)
