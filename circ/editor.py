@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
-from circ import api
 from circ.lang import ast
-from circ.lang.check import Checked
+from circ.lang.check import Checked, check_leniently
 from circ.lang.diagnostics import CircError, Diagnostic
+from circ.lang.modules import load_text
 from circ.lang.scope import COMBINATORS, TYPE_NAMES, Symbol
 
 if TYPE_CHECKING:
@@ -49,18 +49,19 @@ class Document:
     path: str
     text: str = ""
     diagnostics: list[Diagnostic] | None = None
-    checked: Checked | None = None  # kept from the last version without errors
+    checked: Checked | None = None  # the last version that parsed, typed as far as it could be
 
     def update(self, text: str) -> list[Diagnostic]:
-        """Check the new text; every error and warning, in order (a broken import included)."""
+        """Check the new text; every error and warning, in order (a broken import included). A text
+        that parses is kept even with type errors: what could be typed still has hover and completion."""
         self.text = text
         try:
-            checked = api.check(self.path, text)
-        except CircError as exc:
+            checked, found = check_leniently(load_text(text, self.path))
+        except CircError as exc:  # it does not parse, or a module it uses is missing
             self.diagnostics = list(exc.diagnostics)
             return self.diagnostics
         self.checked = checked
-        self.diagnostics = list(checked.warnings)
+        self.diagnostics = found
         return self.diagnostics
 
     # --- what is at a position ----------------------------------------------------------------

@@ -471,9 +471,16 @@ def _relabel(compiled: api.Compiled, pieces: list[_Piece], root: str) -> None:
     """Point the lowered graph's spans (what traces show) at the entered text, not the generated
     program; the pieces' texts join the program's sources so a trace can quote them."""
     graph = compiled.graph
+    typed = next((p for p in pieces if p.label == INPUT), None)
+    whole = ast.Span(INPUT, 1, 1, max(1, len(typed.text.splitlines())), 1) if typed else None
+
+    def move(span: ast.Span) -> ast.Span:
+        moved = _moved(span, pieces, root)[0]
+        return whole if whole is not None and moved.path == "<repl>" else moved  # generated: the input's
+
     for _, attrs in graph.nodes(data=True):
-        attrs[N_SPAN] = _moved(attrs[N_SPAN], pieces, root)[0]
-        attrs[N_FRAME] = tuple((name, _moved(span, pieces, root)[0]) for name, span in attrs.get(N_FRAME, ()))
+        attrs[N_SPAN] = move(attrs[N_SPAN])
+        attrs[N_FRAME] = tuple((name, move(span)) for name, span in attrs.get(N_FRAME, ()))
     compiled.program.sources.update({p.label: p.text for p in pieces})
     if compiled.entry == ENTRY:  # a trace is headed by what was typed, not the generated function
         graph.graph["signature"] = next((p.text for p in pieces if p.label == INPUT), "")
