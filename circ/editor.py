@@ -238,9 +238,8 @@ def circuit_facts(learned: str, catalog: Catalog | None) -> str:
         certificate = catalog.latest_certificate(record.ref)
     except CatalogError as exc:
         return f'learned "{learned}": {exc}'
-    facts = (
-        f'learned "{record.ref}" ({record.source}): task {record.task}, {record.n_params or "?"} parameters'
-    )
+    params = f"{record.n_params:,}" if record.n_params is not None else "?"
+    facts = f'learned "{record.ref}" ({record.source}): task {record.task}, {params} parameters'
     if certificate is None:
         return facts + "; no certificate (`circ catalog certify`)"
     how = "sampled" if certificate.sampled else "every input"

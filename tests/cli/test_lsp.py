@@ -179,3 +179,10 @@ def test_an_example_with_an_import_error_reports_it(client: Client) -> None:
     uri = open_document(client, path, path.read_text())
     (found,) = client.diagnostics(uri)
     assert "cannot find module" in found["message"]
+
+
+def test_hover_still_works_in_a_file_with_a_type_error(client: Client, tmp_path: Path) -> None:
+    uri = open_document(client, tmp_path / "p.circ", PROGRAM.replace("affine(x, 3, 5)", "affine(x, 3, true)"))
+    assert len(client.diagnostics(uri)) == 1
+    add = client.request("textDocument/hover", at(uri, 8, 3))["contents"]["value"]
+    assert "circuit add(a: Mod[97], b: Mod[97]) -> Mod[97]" in add and "62,144 parameters" in add
