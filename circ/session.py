@@ -26,6 +26,7 @@ from circ.lang import ast
 from circ.lang import types as T
 from circ.lang.check import Checked
 from circ.lang.diagnostics import CircError, Diagnostic, error
+from circ.lang.errors import UserError
 from circ.lang.layout import format_value, unflatten
 from circ.lang.modules import read_source
 from circ.lang.parser import parse
@@ -179,7 +180,10 @@ class Session:
         signature = str(symbol.signature)
         if symbol.kind == "circuit":
             return Declared("circuit", symbol.name, signature, note=self._availability(symbol))
-        return Declared("fn", symbol.name, signature, example=self.run_example(symbol.name))
+        try:
+            return Declared("fn", symbol.name, signature, example=self.run_example(symbol.name))
+        except UserError as exc:  # declared all the same; it just cannot run yet (a missing circuit)
+            return Declared("fn", symbol.name, signature, note=f"not run on the running example: {exc}")
 
     def _availability(self, symbol) -> str:
         if self.provider is None:

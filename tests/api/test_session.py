@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,15 @@ circuit bigger(a: Color, b: Color) -> Color ensures result >= a and result >= b 
 
 
 @pytest.fixture
-def session(color_provider) -> Session:
+def session(color_provider) -> Iterator[Session]:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # two threads on the shared 2-core machine can be 6× slower
     s = Session(color_provider)
     s.declare(PRELUDE)
-    return s
+    yield s
+    torch.set_num_threads(before)
 
 
 def test_inputs_are_classified_by_their_first_word() -> None:
@@ -87,3 +93,10 @@ def test_errors_in_a_loaded_file_point_into_it(color_provider, tmp_path: Path) -
     (d,) = caught.value.diagnostics
     assert d.span.path == "<fn four>" and "unknown function `three`" in d.message
     assert session.evaluate("four()").value == 4  # the old file is still the session's
+
+
+def test_a_fn_whose_circuit_is_missing_is_declared_and_says_why_it_did_not_run(session: Session) -> None:
+    session.declare('circuit gone(a: Color) -> Color learned "t.gone";')
+    (declared,) = session.declare("fn f(a: Color) -> Color { gone(a) }")
+    assert declared.example is None and "no circuit `t.gone` is loaded" in declared.note
+    assert "f" in session.names()

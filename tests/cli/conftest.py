@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,3 +25,14 @@ def trained_catalog(tmp_path: Path, color_provider) -> str:
             save_weights(path, model.state_dict(), model.cfg, {"task": task})
             catalog.register_circuit(name, get_task(task).signature, "", task, None, path.read_bytes())
     return url
+
+
+@pytest.fixture
+def one_torch_thread() -> Iterator[None]:
+    """Circuits run on one thread: two threads on the shared 2-core machine can be 6× slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -12,6 +12,8 @@ from circ.cli import app
 
 runner = CliRunner()
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 PRELUDE = """
 circuit plus(a: Color, b: Color) -> Color ensures result == (a + b) % 10 learned "t.add";
 circuit bigger(a: Color, b: Color) -> Color ensures result >= a and result >= b learned "t.max";

@@ -17,6 +17,8 @@ from circ.settings import Settings
 
 from support import EXAMPLES
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 PROGRAM = """use stdlib.modular;
 
 type Z = Mod[97];
