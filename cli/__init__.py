@@ -13,6 +13,8 @@ from circ.cli.analyse import analyse_command
 from circ.cli.catalog import catalog_app
 from circ.cli.front_end import check, compile_
 from circ.cli.learn import data_app, train_command
+from circ.cli.lsp import lsp_command
+from circ.cli.repl import repl_command
 from circ.cli.run import run
 from circ.cli.stdlib import stdlib_app
 from circ.cli.sweep import sweep_command
@@ -25,6 +27,25 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"circ {version('circ')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """circ: compose learned neural circuits in typed programs."""
+
+
 app.command()(check)
 app.command("compile")(compile_)
 app.command()(run)
@@ -35,6 +56,8 @@ app.command("sweep")(sweep_command)
 app.command("analyse")(analyse_command)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(stdlib_app, name="stdlib")
+app.command("repl")(repl_command)
+app.command("lsp")(lsp_command)
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
-"""`circ catalog list|show|certify|export|import`: thin typer commands over `circ.learn.catalog`.
+"""`circ catalog list|show|certify|add|declare|export|import`: thin typer commands over `circ.learn.catalog`
+(and `circ.register` for trained models).
 
 Errors a user can cause (an unknown circuit, a database URL that cannot be opened, a corrupted or
 missing weights file, a malformed manifest) print one line, `error: …`, and exit 1.
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -86,21 +88,45 @@ def certificate_lines(cert: CertificateRecord) -> list[str]:
 @catalog_app.command("list")
 def list_(db: DbOpt = None) -> None:
     """Every catalogued circuit (newest version of each), with its certified accuracy."""
+    console = _console()
     with _opened(db) as catalog:
         records = catalog.circuits()
-        table = Table(title="circ catalog", header_style="bold")
-        for column in ("name", "version", "signature", "task", "params", "certificate", "source"):
-            justify = "right" if column in ("version", "params") else "left"
-            table.add_column(column, justify=justify, overflow="fold")  # fold: never hide a name with …
-        for r in records:
-            params = f"{r.n_params:,}" if r.n_params is not None else "?"
-            certified = _certified(catalog.latest_certificate(r.ref), r.weights_sha256)
+        table = _circuit_table(catalog, records, wide=console.width >= WIDE_TABLE)
+    console.print(table)
+    console.print(f"{len(records)} circuit{'' if len(records) == 1 else 's'}", highlight=False)
+
+
+WIDE_TABLE = 110  # columns from which `circ catalog list` shows the task and source columns too
+
+
+def _circuit_table(catalog: Catalog, records: list, wide: bool) -> Table:
+    """Names never break (they are what one copies); a narrow terminal drops the task and the source
+    (`circ catalog show NAME` has them) rather than folding every cell into three lines."""
+    table = Table(
+        title="circ catalog", header_style="bold", box=box.HEAVY_HEAD if wide else None, pad_edge=wide
+    )
+    table.add_column("name", no_wrap=True)
+    if wide:
+        table.add_column("version", justify="right")
+    table.add_column("signature", overflow="fold")
+    if wide:
+        table.add_column("task", overflow="fold")
+    table.add_column("params", justify="right", no_wrap=True)
+    table.add_column("certificate", no_wrap=True)
+    if wide:
+        table.add_column("source")
+    for r in records:
+        params = f"{r.n_params:,}" if r.n_params is not None else "?"
+        certified = _certified(catalog.latest_certificate(r.ref), r.weights_sha256)
+        if wide:
             table.add_row(
                 Text(r.name), str(r.version), Text(r.signature), Text(r.task), params, certified, r.source
             )
-    console = _console()
-    console.print(table)
-    console.print(f"{len(records)} circuit{'' if len(records) == 1 else 's'}", highlight=False)
+        else:
+            table.add_row(Text(r.ref), Text(r.signature), params, certified)
+    if not wide:
+        table.caption = "task and source: `circ catalog show NAME`, or a wider terminal"
+    return table
 
 
 @catalog_app.command()
@@ -204,3 +230,56 @@ def import_(
         highlight=False,
         markup=False,
     )
+
+
+@catalog_app.command("add")
+def add(
+    run: Annotated[Path, typer.Argument(help="The --out folder of `circ train`, or one run in it.")],
+    name: Annotated[str, typer.Option(help="Catalog name to register it under, e.g. my.add.")],
+    member: Annotated[
+        str | None, typer.Option(help="Which run of a folder holding several: its index or its name.")
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """Register a model trained by `circ train` (its config, task and signature checked against the
+    weights), with its task's contract where one is known."""
+    from circ.register import find_weights, read_trained, register
+
+    with _opened(db) as catalog:
+        registered = register(catalog, read_trained(find_weights(run, member)), name)
+    show_registered(_console(), registered)
+
+
+@catalog_app.command()
+def declare(
+    name: NameArg,
+    as_: Annotated[str | None, typer.Option("--as", help="The circuit's name in the program.")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Print the `circuit … learned "…";` declaration of a catalogued circuit, to paste into a program."""
+    from circ.register import declare as declaration
+
+    with _opened(db) as catalog:
+        text, comment = declaration(catalog, name, as_)
+    typer.echo(f"{comment}\n{text}")
+
+
+def show_registered(console: Console, registered) -> None:
+    """What `circ catalog add` and `circ train --register` did, and how to use it next."""
+    record = registered.record
+    console.print(
+        f"registered {record.ref}: {record.signature}, task {record.task}, from {registered.model.path}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    contract = registered.contract
+    if contract is not None:
+        console.print(
+            f"  contract (checked on {contract.checked_on}): {contract.text}", markup=False, soft_wrap=True
+        )
+    if registered.certificate is not None:
+        cert = registered.certificate
+        how = "sampled" if cert.sampled else "every input"
+        console.print("  certificate: ", _certified(cert), f" on {cert.n_checked:,} inputs ({how})", sep="")
+    console.print(f"  next: circ catalog declare {record.name} >> your.circ", markup=False, highlight=False)

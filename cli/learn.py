@@ -123,6 +123,11 @@ def train_command(
     gpus_per_group: Annotated[float, typer.Option(help="GPUs per Ray task (fractions share).")] = 0.0,
     device: Annotated[str, typer.Option(help="Device for in-process training.")] = "cpu",
     threads: Annotated[int | None, typer.Option(help="torch CPU threads (default: all cores).")] = None,
+    register: Annotated[
+        str | None,
+        typer.Option(help="Certify the best model and register it in the catalog under this name."),
+    ] = None,
+    db: Annotated[str | None, typer.Option(help="Catalog for --register (default: $CIRC_DB).")] = None,
 ) -> None:
     """Train circuits on tasks: same-shape runs train together as a vmap ensemble."""
     import torch
@@ -197,3 +202,21 @@ def train_command(
     console.print(
         f"curves: {out / 'curves.json'}, plot: {out / 'curves.png'}, weights: {out}/<run>/model.safetensors"
     )
+    if register is not None:
+        _register(out, results, register, db)
+
+
+def _register(out: Path, results: list, name: str, db: str | None) -> None:
+    """`--register`: the run with the best final validation accuracy, certified, then catalogued."""
+    from circ.cli.catalog import show_registered
+    from circ.register import certify_and_register, read_trained
+    from circ.settings import Settings
+
+    best = max(results, key=lambda r: r.final["val_acc"])  # the first of equals: runs are in seed order
+    if len(results) > 1:
+        console.print(f"registering {best.run.name}, the best of {len(results)} by validation accuracy")
+    with user_errors(), Settings.from_env(db=db).open_catalog() as catalog:
+        registered = certify_and_register(
+            catalog, read_trained(out / best.run.name / "model.safetensors"), name
+        )
+    show_registered(console, registered)

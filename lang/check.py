@@ -42,6 +42,17 @@ class Checked:
 
 def check(program: Program) -> Checked:
     """Type-check a whole program; raises `CircError` with every error found, else returns warnings too."""
+    checked, diagnostics = check_leniently(program)
+    errors = [d for d in diagnostics if d.is_error]
+    if errors:
+        raise CircError(errors, program.sources)
+    checked.warnings = diagnostics
+    return checked
+
+
+def check_leniently(program: Program) -> tuple[Checked, list[Diagnostic]]:
+    """Every diagnostic, sorted by position, and the types of all that could be typed despite them
+    (an editor's hover and completion in a file that does not check yet)."""
     scopes = build_scopes(program)
     checked = Checked(program, scopes)
     diagnostics = list(scopes.diagnostics)
@@ -53,11 +64,7 @@ def check(program: Program) -> Checked:
             if symbol.kind == "fn":
                 functions.append(symbol)
     diagnostics.extend(recursion_errors(functions, checked.callees))
-    errors = [d for d in diagnostics if d.is_error]
-    if errors:
-        raise CircError(sorted(errors, key=_position), program.sources)
-    checked.warnings = sorted(diagnostics, key=_position)
-    return checked
+    return checked, sorted(diagnostics, key=_position)
 
 
 def _position(d: Diagnostic) -> tuple:

@@ -17,6 +17,7 @@ import z3
 
 from circ.lang import ast
 from circ.lang import types as T
+from circ.lang.evaluate import Undefined, evaluate
 from circ.lang.evaluate import satisfied as satisfied_row
 from circ.lang.layout import format_value, structure, unflatten
 from circ.learn.data.domain import enumerate_inputs, sample_inputs
@@ -42,46 +43,64 @@ class Conformance:
         return {"all": True, "proved": True, "broken": False}.get(self.status)
 
 
-def conformance(decl: ast.CircuitDecl, task: Task) -> Conformance:
+def conformance(decl: ast.CircuitDecl, task: Task, strict: bool = False) -> Conformance:
+    """`strict`: an `ensures` with no value on a task input (an index out of range) counts as broken,
+    not as promising nothing there (what proofs assume of it either way)."""
     if task.domain_size <= CONFORMANCE_LIMIT:
-        return _every_input(decl, task)
+        return _every_input(decl, task, strict)
     if task.cells is not None:
-        return _prove_cells(decl, task)
+        return _prove_cells(decl, task, strict)
     inputs = sample_inputs(task, SAMPLE, np.random.default_rng(0))
-    broken = _first_broken(decl, task, inputs)
+    broken = _first_broken(decl, task, inputs, strict)
     if broken:
         return Conformance("broken", broken)
     return Conformance("sampled", f"{SAMPLE:,} sampled inputs (the domain has {task.domain_size:.3g})")
 
 
-def _every_input(decl: ast.CircuitDecl, task: Task) -> Conformance:
+def _every_input(decl: ast.CircuitDecl, task: Task, strict: bool) -> Conformance:
     inputs = enumerate_inputs(task)
     n = inputs[0].shape[0] if inputs else 0
     for start in range(0, n, CHUNK):
-        broken = _first_broken(decl, task, [a[start : start + CHUNK] for a in inputs])
+        broken = _first_broken(decl, task, [a[start : start + CHUNK] for a in inputs], strict)
         if broken:
             return Conformance("broken", broken)
     return Conformance("all", f"all {n:,} inputs")
 
 
-def _first_broken(decl: ast.CircuitDecl, task: Task, inputs: list[np.ndarray]) -> str | None:
+def _first_broken(decl: ast.CircuitDecl, task: Task, inputs: list[np.ndarray], strict: bool) -> str | None:
     """The first input (of these) whose reference answer breaks the contract, shown in circ syntax."""
     outputs = task(*inputs)
     rows = outputs.shape[0]
     try:
         args = [_columns(t, a) for t, a in zip(task.arg_types, inputs, strict=True)]
         state = vectorized.satisfied(decl, args, _columns(task.out_type, outputs), rows)
-        bad = np.flatnonzero(state == 0)
+        bad = np.flatnonzero((state == 0) | ((state == -2) & strict))
         candidates = bad[:1]
     except vectorized.TooWide:  # fall back to the exact evaluator, one row at a time
         candidates = range(rows)
     for row in candidates:
         args_row = [unflatten(t, a[row].tolist()) for t, a in zip(task.arg_types, inputs, strict=True)]
         result = unflatten(task.out_type, outputs[row].tolist())
-        if satisfied_row(decl, args_row, result) is False:
+        if _breaks(decl, args_row, result, strict):
             shown = ", ".join(map(format_value, args_row))
             return f"{task.key} gives {decl.name}({shown}) = {format_value(result)}"
     return None
+
+
+def _breaks(decl: ast.CircuitDecl, args: list[object], result: object, strict: bool) -> bool:
+    if not strict:
+        return satisfied_row(decl, args, result) is False
+    env = {p.name: a for p, a in zip(decl.params, args, strict=True)}
+    try:
+        if not all(evaluate(c.expr, env) for c in decl.contracts if c.kind == "requires"):
+            return False
+    except Undefined:
+        return False
+    env["result"] = result
+    try:
+        return not all(evaluate(c.expr, env) is True for c in decl.contracts if c.kind == "ensures")
+    except Undefined:
+        return True
 
 
 def _columns(t: T.Type, flat: np.ndarray) -> object:
@@ -90,7 +109,7 @@ def _columns(t: T.Type, flat: np.ndarray) -> object:
     return structure(t, cols, lambda leaf, col: col.astype(bool) if isinstance(leaf, T.BoolT) else col)
 
 
-def _prove_cells(decl: ast.CircuitDecl, task: Task) -> Conformance:
+def _prove_cells(decl: ast.CircuitDecl, task: Task, strict: bool) -> Conformance:
     """∀ inputs: requires ⇒ ensures (where defined), with the task as its cell map, by Z3."""
     (grid_type,) = task.arg_types
     g, ranges = fresh(decl.params[0].name, grid_type)
@@ -108,7 +127,9 @@ def _prove_cells(decl: ast.CircuitDecl, task: Task) -> Conformance:
     holds = [translate(c.expr, env) for c in decl.contracts if c.kind == "requires"]
     promised = z3.And(*ranges, *(z3.And(t.defined, t.value) for t in holds))
     ensures = [translate(c.expr, env) for c in decl.contracts if c.kind == "ensures"]
-    claim = z3.And(*(z3.Implies(t.defined, t.value) for t in ensures))
+    claim = z3.And(
+        *(z3.And(t.defined, t.value) if strict else z3.Implies(t.defined, t.value) for t in ensures)
+    )
     solver = z3.Solver()
     solver.set(timeout=PROOF_TIMEOUT_MS)
     solver.add(promised, z3.Not(claim))

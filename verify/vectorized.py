@@ -179,7 +179,9 @@ def _checked(x: np.ndarray) -> np.ndarray:
 
 def satisfied(decl: ast.CircuitDecl | ast.FnDecl, args: list[Any], result: Any, rows: int) -> np.ndarray:
     """Per row, as `circ.lang.evaluate.satisfied`: 1 when every `ensures` holds, 0 when one fails,
-    -1 when nothing is promised there (a `requires` fails, or a clause is undefined where reached)."""
+    -1 when nothing is promised there (a `requires` fails or is undefined), -2 when an `ensures` is
+    undefined where it is reached (the evaluator promises nothing there either; a strict check may
+    call it broken)."""
     env = {p.name: a for p, a in zip(decl.params, args, strict=True)}
     state = np.ones(rows, dtype=np.int8)  # 1: every clause so far holds; 0: one failed; -1: none promised
     for clause in (c for c in decl.contracts if c.kind == "requires"):
@@ -192,6 +194,6 @@ def satisfied(decl: ast.CircuitDecl | ast.FnDecl, args: list[Any], result: Any, 
     for clause in ensures:  # `all` stops at the first false clause: later ones do not matter there
         got = evaluate(clause.expr, env, rows)
         reached = state == 1
-        state[reached & ~got.defined] = -1
+        state[reached & ~got.defined] = -2
         state[reached & got.defined & ~_bool(got.value)] = 0
     return state
