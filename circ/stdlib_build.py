@@ -47,6 +47,8 @@ class Recipe:
     target_acc: float | None = 1.0  # stop at this val accuracy; None trains every step
     eval_every: int = 20
     seed: int = 0  # model init and split; fixed, so a build is reproducible
+    mixture: str | None = None  # training inputs from `circ.learn.data.distributions.MIXTURES`
+    margin: float = 0.0  # target logit margin of the training loss (see `circ.learn.run.Run`)
 
     def run(self) -> Run:
         task = get_task(self.task, **dict(self.params))
@@ -70,6 +72,8 @@ class Recipe:
             n_samples=self.n_samples,
             target_acc=self.target_acc,
             eval_every=self.eval_every,
+            mixture=self.mixture,
+            margin=self.margin,
         )
 
 # Mod[97] binary circuits grok: trained on half the table, certified on all of it (the CPU recipe of
