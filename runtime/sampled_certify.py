@@ -52,7 +52,7 @@ class DistributionResult:
 
     @property
     def error_rate(self) -> float:
-        return self.n_wrong / self.n_checked
+        return self.n_wrong / self.n_checked if self.n_checked else float("nan")
 
 
 def _row_keys(rows: np.ndarray) -> np.ndarray:
@@ -102,8 +102,11 @@ def evaluate_distributions(
                 dropped = int((~fresh).sum())
                 inputs = [a[fresh] for a in inputs]
         n_checked = inputs[0].shape[0]
-        n_wrong, rows = count_wrong(task, model, inputs)
-        bound = n_wrong / n_checked if exhaustive else clopper_pearson_upper(n_wrong, n_checked)
+        n_wrong, rows = count_wrong(task, model, inputs) if n_checked else (0, np.zeros(0, dtype=np.int64))
+        if n_checked == 0:  # every draw was a training input: nothing is known
+            bound = 1.0
+        else:
+            bound = n_wrong / n_checked if exhaustive else clopper_pearson_upper(n_wrong, n_checked)
         examples_ = tuple(tuple(int(v) for v in inputs[0][r]) for r in rows[:5])
         results.append(
             DistributionResult(name, n_checked, n_wrong, exhaustive, bound, dropped, used_seed, examples_)

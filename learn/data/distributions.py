@@ -137,7 +137,9 @@ def cell_shape(task: Task) -> Shape:
 def names_for(task: Task) -> tuple[str, ...]:
     """The distributions that fit the task's input (sparse k needs at least k cells)."""
     h, w = cell_shape(task)
-    return tuple(n for n in DISTRIBUTIONS if not n.startswith("sparse") or int(n.removeprefix("sparse")) <= h * w)
+    return tuple(
+        n for n in DISTRIBUTIONS if not n.startswith("sparse") or int(n.removeprefix("sparse")) <= h * w
+    )
 
 
 def check_name(name: str) -> Sampler:
@@ -156,8 +158,10 @@ def sample_mixture(task: Task, mixture: str, n: int, rng: np.random.Generator) -
     """`n` raw inputs from a named mixture: component counts are multinomial, rows shuffled."""
     if mixture not in MIXTURES:
         raise ConfigError("mixture", f"unknown {mixture!r} (known: {', '.join(MIXTURES)})")
-    weights = MIXTURES[mixture]
-    counts = rng.multinomial(n, list(weights.values()))
+    fits = set(names_for(task))  # a 6-cell sequence has no sparse7: its weight goes to the rest
+    weights = {d: p for d, p in MIXTURES[mixture].items() if d in fits}
+    total = sum(weights.values())
+    counts = rng.multinomial(n, [p / total for p in weights.values()])
     shape = cell_shape(task)
     rows = np.concatenate(
         [DISTRIBUTIONS[d](int(k), shape, rng) for d, k in zip(weights, counts, strict=True)]

@@ -67,7 +67,9 @@ def n_cells(task: Task) -> int:
 
 def full_dependency(task: Task) -> Dependency:
     every = tuple(range(n_cells(task)))
-    return Dependency(tuple(every for _ in range(task.interface.n_out)), "none claimed: every output reads every cell")
+    return Dependency(
+        tuple(every for _ in range(task.interface.n_out)), "none claimed: every output reads every cell"
+    )
 
 
 def structural_dependency(task: Task, *, check: int = 2000, seed: int = 12) -> Dependency:

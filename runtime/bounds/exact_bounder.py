@@ -32,7 +32,9 @@ class ExactBounder:
         fixed = {p: self.query for p in range(self.n_in, self.w.cfg.n_positions)}
         return allowed_keys(regions, tables.scores.shape[1], self.w.cfg.vocab, fixed)
 
-    def bound(self, out: int, regions: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def bound(
+        self, out: int, regions: torch.Tensor, targets: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """regions `[R, n_in, V]`, targets `[R]` → (margin lower bounds `[R]`, candidate
         counterexamples `[R, k, n_in]` tokens: each head's minimiser for the worst class)."""
         tables = self._at(out)

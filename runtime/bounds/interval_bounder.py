@@ -102,7 +102,9 @@ class IntervalBounder:
             box = iv.layernorm(box, self.w.ln_final)
         return iv.linear(box, self.w.unembed)
 
-    def bound(self, out: int, regions: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def bound(
+        self, out: int, regions: torch.Tensor, targets: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         lo, hi = self.logits(regions)
         rows = torch.arange(regions.shape[0])
         correct = lo[rows, out, targets]

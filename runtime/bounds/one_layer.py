@@ -86,7 +86,9 @@ def margin_bounds(
         beta = torch.where(
             low >= 0, lam, torch.where(unstable, torch.where(lam >= 0, lam * alpha, lam * chord), 0.0)
         )
-        const = fixed + (beta * c0).sum(-1) - torch.where(unstable & (lam < 0), lam * chord * low, 0.0).sum(-1)
+        const = (
+            fixed + (beta * c0).sum(-1) - torch.where(unstable & (lam < 0), lam * chord * low, 0.0).sum(-1)
+        )
         direction = beta @ g + u @ layer.wo  # [R, C, d]
         value, tokens = _per_head(mixture_min, tables, direction.view(n_regions, n_classes, h, dh), allowed)
         bound = const + value

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
@@ -104,6 +104,29 @@ class BoundsResult:
     def uncovered_inputs(self) -> int:
         return sum(r.size for r in self.open_regions)
 
+    def summary(self) -> dict[str, object]:
+        """JSON-ready, for a certificate or an `extraction` row (counterexamples and open regions
+        capped at 20 each)."""
+        return {
+            "method": self.method,
+            "task": self.task,
+            "domain_size": str(self.domain_size),
+            "status": self.status,
+            "min_margin": self.min_margin if math.isfinite(self.min_margin) else None,
+            "time_s": round(self.time_s, 3),
+            "bounder": self.bounder,
+            "dependency": self.dependency,
+            "fp32_allowance": self.fp32_allowance,
+            "arithmetic": "float64 on the fp32 weights",
+            "per_output_min_margin": [
+                o.min_margin if math.isfinite(o.min_margin) else None for o in self.outputs
+            ],
+            "regions_bounded": sum(o.regions_bounded for o in self.outputs),
+            "counterexamples": [asdict(c) for c in self.counterexamples[:20]],
+            "open_regions": [asdict(r) for r in self.open_regions[:20]],
+            "uncovered_inputs": str(self.uncovered_inputs),
+        }
+
 
 def _leaf_sizes(task: Task) -> list[int]:
     return [leaf.size for t in task.arg_types for leaf in parts(t)]
@@ -176,16 +199,23 @@ class _Prover:
         expected = _targets(self.task, tokens, out)
         got = _forward(self.model, self.task, tokens)[:, out].argmax(-1).cpu().numpy()
         bad = np.flatnonzero(got != expected)[:5]
-        return [Counterexample(out, tuple(int(v) for v in tokens[i]), int(expected[i]), int(got[i])) for i in bad]
+        return [
+            Counterexample(out, tuple(int(v) for v in tokens[i]), int(expected[i]), int(got[i])) for i in bad
+        ]
 
     def prove_output(self, out: int, deadline: float) -> OutputProof:
         leaf, max_regions = self.opts["leaf"], self.opts["max_regions"]
         reads = list(self.dep.cells[out])
-        stack: list[tuple[torch.Tensor, float]] = [(initial_region(self.task), -math.inf)]  # (region, parent's bound)
+        stack: list[tuple[torch.Tensor, float]] = [
+            (initial_region(self.task), -math.inf)
+        ]  # (region, parent's bound)
         min_margin, bounded, proved, run = math.inf, 0, 0, 0
         cexs: list[Counterexample] = []
         open_: list[OpenRegion] = []
         while stack:
+            if len(cexs) >= self.opts["max_counterexamples"]:  # refuted: what is left stays open
+                open_.extend(OpenRegion(out, _allowed(r), lb) for r, lb in stack)
+                break
             if bounded >= max_regions or time.perf_counter() > deadline:
                 open_.extend(OpenRegion(out, _allowed(r), lb) for r, lb in stack)
                 break
@@ -268,14 +298,23 @@ def prove(
     alpha_steps: int = 8,
     leaf: int = LEAF,
     fp32_allowance: float = FP32_ALLOWANCE,
+    max_counterexamples: int = 5,
     on_output: Callable[[OutputProof], None] | None = None,
 ) -> BoundsResult:
     """Prove (or refute) `model` correct on every input of `task`; see the module docstring.
-    `max_regions` and `time_limit_s` are per output position."""
+    `max_regions` and `time_limit_s` are per output position; an output stops at
+    `max_counterexamples` counterexamples."""
     start = time.perf_counter()
     dep = dependency if dependency is not None else structural_dependency(task)
     prover = _Prover(
-        model, task, dep, max_regions=max_regions, alpha_steps=alpha_steps, leaf=leaf, fp32_allowance=fp32_allowance
+        model,
+        task,
+        dep,
+        max_regions=max_regions,
+        alpha_steps=alpha_steps,
+        leaf=leaf,
+        fp32_allowance=fp32_allowance,
+        max_counterexamples=max_counterexamples,
     )
     outputs = []
     for out in range(task.interface.n_out):

@@ -75,4 +75,6 @@ def weights_of(model: CircuitTransformer) -> Weights:
         )
         for i in range(cfg.n_layers)
     )
-    return Weights(cfg, s["embed.weight"], s["pos_embed.weight"], layers, norm("ln_final"), s["unembed.weight"])
+    return Weights(
+        cfg, s["embed.weight"], s["pos_embed.weight"], layers, norm("ln_final"), s["unembed.weight"]
+    )

@@ -107,7 +107,7 @@ def test_every_region_bound_is_below_the_regions_true_minimum(reverse3, reverse3
     dep = structural_dependency(task)
     rng = np.random.default_rng(5)
     checked = 0
-    for region in _random_regions(task, rng, 12):
+    for region in _random_regions(task, rng, 8):
         for out in range(iface.n_out):
             for target, minimum in _region_truth(task, model, region, out).items():
                 sub = region.clone()
@@ -119,3 +119,14 @@ def test_every_region_bound_is_below_the_regions_true_minimum(reverse3, reverse3
                 checked += 1
     assert checked > 20
     assert math.isfinite(minimum)
+
+
+def test_summary_is_json_for_a_certificate(reverse3) -> None:
+    import json
+
+    task, model = reverse3
+    summary = prove(model, task).summary()
+    again = json.loads(json.dumps(summary))
+    assert again["method"] == "bounds" and again["status"] == "proved"
+    assert again["domain_size"] == "1000" and again["min_margin"] > 0
+    assert again["arithmetic"] == "float64 on the fp32 weights"
