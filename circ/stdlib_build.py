@@ -147,6 +147,14 @@ RECIPES: dict[str, Recipe] = {
     "seq6.predecessor": Recipe("seq_pred", **_SEQ6),
     "seq6.shift_left": Recipe("seq_shift_left", **_SEQ6),
     "seq6.shift_right": Recipe("seq_shift_right", **_SEQ6),
+    # max/min/sort erred only on extreme inputs (all 0, all 9, one 8 among 9s): the arc mixture
+    # (constant, one odd cell, sparse) holds them; a fixed number of steps, as a 10k validation
+    # sample reads 100% before the domain does
+    "seq6.max": Recipe("seq_max", **{**_SEQ6, "target_acc": None, "steps": 1500}, mixture="arc"),
+    "seq6.min": Recipe("seq_min", **{**_SEQ6, "target_acc": None, "steps": 1500}, mixture="arc"),
+    "seq6.sort": Recipe(
+        "seq_sort", **{**_SEQ6, "d_model": 128, "d_mlp": 256, "target_acc": None, "steps": 1500}, mixture="arc"
+    ),
     "grid5.rot90": Recipe("grid_rot90", _5x5, **_GRID5),
     "grid5.rot270": Recipe("grid_rot270", _5x5, **_GRID5),
     "grid5.rot180": Recipe("grid_rot180", _5x5, **_GRID5),
