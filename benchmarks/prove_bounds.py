@@ -81,7 +81,7 @@ def main() -> None:
         result = prove(model, task, max_regions=args.max_regions)
         row = {"name": name, **result.summary()}
         line = f"{name}: {result.status}, min margin ≥ {result.min_margin:.3f}, {result.time_s:.1f} s"
-        line += f", {row['regions_bounded']} regions, open {row['uncovered_inputs']} inputs"
+        line += f", {row['regions_bounded']} regions, open {row['uncovered_at_most']} inputs"
         if args.exhaustive and task.domain_size <= MAX_ENUMERATE:
             start = time.perf_counter()
             truth, wrong = exhaustive_min_margin(task, model)

@@ -153,7 +153,9 @@ RECIPES: dict[str, Recipe] = {
     "seq6.max": Recipe("seq_max", **{**_SEQ6, "target_acc": None, "steps": 1500}, mixture="arc"),
     "seq6.min": Recipe("seq_min", **{**_SEQ6, "target_acc": None, "steps": 1500}, mixture="arc"),
     "seq6.sort": Recipe(
-        "seq_sort", **{**_SEQ6, "d_model": 128, "d_mlp": 256, "target_acc": None, "steps": 1500}, mixture="arc"
+        "seq_sort",
+        **{**_SEQ6, "d_model": 128, "d_mlp": 256, "target_acc": None, "steps": 1500},
+        mixture="arc",
     ),
     "grid5.rot90": Recipe("grid_rot90", _5x5, **_GRID5),
     "grid5.rot270": Recipe("grid_rot270", _5x5, **_GRID5),

@@ -76,8 +76,9 @@ class OutputProof:
     regions_bounded: int
     regions_proved: int
     inputs_run: int  # inputs in leaf regions, run whole
-    counterexamples: tuple[Counterexample, ...]
-    open_regions: tuple[OpenRegion, ...]
+    uncovered_inputs: int  # inputs in the regions left open (all of them, not only those listed)
+    counterexamples: tuple[Counterexample, ...]  # the first 20
+    open_regions: tuple[OpenRegion, ...]  # the first 20
 
 
 @dataclass(frozen=True)
@@ -104,8 +105,10 @@ class BoundsResult:
         return tuple(r for o in self.outputs for r in o.open_regions)
 
     @property
-    def uncovered_inputs(self) -> int:
-        return sum(r.size for r in self.open_regions)
+    def uncovered_at_most(self) -> int:
+        """An upper bound on the inputs some output leaves open (the sum over outputs: an input
+        open at two outputs counts twice)."""
+        return sum(o.uncovered_inputs for o in self.outputs)
 
     def summary(self) -> dict[str, object]:
         """JSON-ready, for a certificate or an `extraction` row (counterexamples and open regions
@@ -127,7 +130,7 @@ class BoundsResult:
             "regions_bounded": sum(o.regions_bounded for o in self.outputs),
             "counterexamples": [asdict(c) for c in self.counterexamples[:20]],
             "open_regions": [asdict(r) for r in self.open_regions[:20]],
-            "uncovered_inputs": str(self.uncovered_inputs),
+            "uncovered_at_most": str(self.uncovered_at_most),
         }
 
 
@@ -210,9 +213,8 @@ class _Prover:
     def prove_output(self, out: int, deadline: float) -> OutputProof:
         leaf, max_regions = self.opts["leaf"], self.opts["max_regions"]
         reads = list(self.dep.cells[out])
-        stack: list[tuple[torch.Tensor, float]] = [
-            (initial_region(self.task), -math.inf)
-        ]  # (region, parent's bound)
+        # (region, its parent's bound): what an open region reports
+        stack: list[tuple[torch.Tensor, float]] = [(initial_region(self.task), -math.inf)]
         min_margin, bounded, proved, run = math.inf, 0, 0, 0
         cexs: list[Counterexample] = []
         open_: list[OpenRegion] = []
@@ -266,7 +268,10 @@ class _Prover:
                     child[pos, part] = True
                     stack.append((child, lb))
         status = "refuted" if cexs else ("unproved" if open_ else "proved")
-        return OutputProof(out, status, min_margin, bounded, proved, run, tuple(cexs[:20]), tuple(open_[:20]))
+        uncovered = sum(r.size for r in open_)
+        return OutputProof(
+            out, status, min_margin, bounded, proved, run, uncovered, tuple(cexs[:20]), tuple(open_[:20])
+        )
 
     def _target(self, region: torch.Tensor, reads: list[int], out: int) -> int | None:
         """The correct token on the whole region, if the cells `out` reads already fix it."""

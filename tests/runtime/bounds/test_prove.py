@@ -76,7 +76,8 @@ def test_a_budget_too_small_leaves_regions_open_not_proved(reverse3) -> None:
     task, model = reverse3
     result = prove(model, task, dependency=full_dependency(task), leaf=0, max_regions=1)
     assert result.status == "unproved"
-    assert result.open_regions and result.uncovered_inputs > 0
+    assert result.open_regions and result.uncovered_at_most > 0
+    assert all(o.uncovered_inputs <= task.domain_size for o in result.outputs)
 
 
 def _random_regions(task: Task, rng: np.random.Generator, n: int) -> torch.Tensor:
