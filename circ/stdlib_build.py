@@ -151,11 +151,14 @@ RECIPES: dict[str, Recipe] = {
     # (constant, one odd cell, sparse) holds them; a fixed number of steps, as a 10k validation
     # sample reads 100% before the domain does
     "seq6.max": Recipe("seq_max", **{**_SEQ6, "target_acc": None, "steps": 1500}, mixture="arc"),
-    "seq6.min": Recipe("seq_min", **{**_SEQ6, "target_acc": None, "steps": 1500}, mixture="arc"),
+    "seq6.min": Recipe(
+        "seq_min", **{**_SEQ6, "target_acc": None, "steps": 2000}, mixture="seq", margin=1.0
+    ),
     "seq6.sort": Recipe(
         "seq_sort",
-        **{**_SEQ6, "d_model": 128, "d_mlp": 256, "target_acc": None, "steps": 1500},
-        mixture="arc",
+        **{**_SEQ6, "d_model": 128, "d_mlp": 256, "target_acc": None, "steps": 2000},
+        mixture="seq",
+        margin=1.0,
     ),
     "grid5.rot90": Recipe("grid_rot90", _5x5, **_GRID5),
     "grid5.rot270": Recipe("grid_rot270", _5x5, **_GRID5),
