@@ -78,7 +78,7 @@ PATTERN_KINDS, PATTERN_PERIODS = 4, 3
 
 def _pattern(
     shape: Shape, kind: np.ndarray, period: np.ndarray, phase: np.ndarray, a: np.ndarray, b: np.ndarray
-):
+) -> np.ndarray:
     """Rows of stripes (kind 0), columns (1), diagonals (2), anti-diagonals (3): colour b where
     `(coord + phase) // period` is odd, else a. Parameters are `[n]` arrays."""
     h, w = shape

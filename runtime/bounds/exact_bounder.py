@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from circ.runtime.bounds.attention import allowed_keys, first_layer_tables
+from circ.runtime.bounds.attention import HeadTables, allowed_keys, first_layer_tables
 from circ.runtime.bounds.one_layer import margin_bounds
 from circ.runtime.bounds.weights import Weights
 
@@ -20,9 +20,9 @@ class ExactBounder:
 
     def __init__(self, w: Weights, n_in: int, query_token: int, alpha_steps: int) -> None:
         self.w, self.n_in, self.query, self.alpha_steps = w, n_in, query_token, alpha_steps
-        self._tables: dict[int, object] = {}
+        self._tables: dict[int, HeadTables] = {}
 
-    def _at(self, out: int):
+    def _at(self, out: int) -> HeadTables:
         if out not in self._tables:
             self._tables[out] = first_layer_tables(self.w, self.n_in + out, self.query)
         return self._tables[out]

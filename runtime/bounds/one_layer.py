@@ -15,6 +15,7 @@ the best is kept (α-CROWN, Xu et al. 2021).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -32,13 +33,17 @@ class MarginBound:
     tokens: torch.Tensor  # [R, C, H, P] each head's minimising tokens: candidate counterexamples
 
 
+Extremum = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+
+
 def _per_head(
-    fn, tables: HeadTables, directions: torch.Tensor, allowed: torch.Tensor
+    fn: Extremum, tables: HeadTables, directions: torch.Tensor, allowed: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Σ_h fn(z_h · direction_h) over a region. directions `[..., H, d_head]`, allowed `[R, P, V]`
     with `...` = `[R, ...]`; returns (`[...]`, tokens `[..., H, P]`)."""
     h = tables.scores.shape[0]
-    total, tokens = 0.0, []
+    total: torch.Tensor | float = 0.0
+    tokens = []
     extra = directions.dim() - 3  # dims between R and H
     mask = allowed.view(allowed.shape[0], *([1] * extra), *allowed.shape[1:])
     for i in range(h):
