@@ -156,9 +156,8 @@ RECIPES: dict[str, Recipe] = {
     ),
     "seq6.sort": Recipe(
         "seq_sort",
-        **{**_SEQ6, "d_model": 128, "d_mlp": 256, "target_acc": None, "steps": 2000},
-        mixture="seq",
-        margin=1.0,
+        **{**_SEQ6, "d_model": 128, "d_mlp": 256, "target_acc": None, "steps": 2500},
+        mixture="arc",
     ),
     "grid5.rot90": Recipe("grid_rot90", _5x5, **_GRID5),
     "grid5.rot270": Recipe("grid_rot270", _5x5, **_GRID5),
