@@ -15,6 +15,7 @@ from typing import Any
 from circ.circuit.config import ModelConfig
 from circ.lang.errors import ConfigError
 from circ.learn.data import Task, accepted_params, get_task
+from circ.learn.data.distributions import MIXTURES
 from circ.learn.data.split import check_frac
 
 GROKKING_LR = 1e-3  # Power et al. 2022; the library default
@@ -70,6 +71,8 @@ class Run:
     # None: stop at target_acc. Steps: once at target, train on until clean-up is over (the embedding's
     # Fourier sparsity rose by less than a set amount over this many steps; learn/analyse/cleanup.py)
     cleanup_window: int | None = None
+    mixture: str | None = None  # sample training inputs from this `distributions.MIXTURES` entry
+    margin: float = 0.0  # target logit margin: each output below it adds its shortfall to the loss
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", tuple(sorted((str(k), v) for k, v in dict(self.params).items())))
@@ -80,6 +83,10 @@ class Run:
         if self.n_samples is not None:
             _positive_int("n_samples", self.n_samples)
         check_frac(self.frac)
+        if self.mixture is not None and self.mixture not in MIXTURES:
+            raise ConfigError("mixture", f"unknown {self.mixture!r} (known: {', '.join(MIXTURES)})")
+        if isinstance(self.margin, bool) or not isinstance(self.margin, int | float) or self.margin < 0:
+            raise ConfigError("margin", f"must be a non-negative number, got {self.margin!r}")
         if self.target_acc is not None and not 0 < self.target_acc <= 1:
             raise ConfigError("target_acc", f"must be in (0, 1], got {self.target_acc!r}")
         if self.cleanup_window is not None:

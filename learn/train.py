@@ -75,18 +75,18 @@ class RunResult:
 
 def _group_key(run: Run, sizes: tuple[int, int]) -> str:
     d = run.to_dict()
-    shape = {k: d[k] for k in ("model", "optim", "steps", "eval_every", "target_acc")}
+    shape = {k: d[k] for k in ("model", "optim", "steps", "eval_every", "target_acc", "margin")}
     return json.dumps([shape, sizes], sort_keys=True)
 
 
 def group_runs(runs: Sequence[Run]) -> list[list[Run]]:
     """Runs grouped by everything a vmap ensemble must share; groups keep first-seen order."""
-    sizes: dict[tuple[str, float, int | None], tuple[int, int]] = {}
+    sizes: dict[tuple[str, float, int | None, str | None], tuple[int, int]] = {}
     groups: dict[str, list[Run]] = {}
     for run in runs:
-        data_key = (run.build_task().key, run.frac, run.n_samples)  # sizes do not depend on the seed
+        data_key = (run.build_task().key, run.frac, run.n_samples, run.mixture)  # not on the seed
         if data_key not in sizes:
-            s = make_split(run.build_task(), run.frac, run.split_seed, run.n_samples)
+            s = make_split(run.build_task(), run.frac, run.split_seed, run.n_samples, run.mixture)
             sizes[data_key] = (s.train_x.shape[0], s.val_x.shape[0])
         groups.setdefault(_group_key(run, sizes[data_key]), []).append(run)
     return list(groups.values())
@@ -114,10 +114,17 @@ def batch_generator(run: Run) -> torch.Generator:
     return torch.Generator().manual_seed(run.seed * 1_000_003 + 7)  # a stream apart from init's
 
 
-def _member_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """logits [N, b, n_out, V], y [N, b, n_out] → mean cross-entropy per member [N]."""
+def _member_loss(logits: torch.Tensor, y: torch.Tensor, margin: float = 0.0) -> torch.Tensor:
+    """logits [N, b, n_out, V], y [N, b, n_out] → mean cross-entropy per member [N], plus, with a
+    `margin`, the mean shortfall of each output's logit margin (correct − best other) below it: a
+    proof by bounds needs margins well above 0, which cross-entropy alone stops pushing for early."""
     ce = F.cross_entropy(logits.flatten(0, 2), y.flatten(), reduction="none")
-    return ce.view(y.shape).mean(dim=(1, 2))
+    loss = ce.view(y.shape).mean(dim=(1, 2))
+    if margin > 0:
+        correct = logits.gather(-1, y.unsqueeze(-1)).squeeze(-1)
+        other = logits.scatter(-1, y.unsqueeze(-1), float("-inf")).amax(-1)
+        loss = loss + F.relu(margin - (correct - other)).mean(dim=(1, 2))
+    return loss
 
 
 @torch.no_grad()
@@ -242,7 +249,8 @@ class _Group:
             idx = torch.stack([torch.randint(n_train, (bs,), generator=self.gens[i]) for i in self.active])
             rows = torch.arange(len(self.active))[:, None]
             x, y = x[rows, idx.to(self.device)], y[rows, idx.to(self.device)]
-        loss = _member_loss(self.ens(x), y).sum()  # a sum, so each member gets its own loss's gradient
+        # a sum, so each member gets its own loss's gradient
+        loss = _member_loss(self.ens(x), y, self.runs[0].margin).sum()
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         self.opt.step()
@@ -275,7 +283,7 @@ def train_group(
         raise ConfigError("ckpt_every", f"must be a positive integer, got {ckpt_every}")
     start = time.perf_counter()
     dev = torch.device(device)
-    splits = [make_split(r.build_task(), r.frac, r.split_seed, r.n_samples) for r in runs]
+    splits = [make_split(r.build_task(), r.frac, r.split_seed, r.n_samples, r.mixture) for r in runs]
     g = _Group(runs, splits, dev)
     if resume and ckpt_path is not None and (ckpt := load_checkpoint(ckpt_path)) is not None:
         g.restore(ckpt, ckpt_path)

@@ -1,11 +1,13 @@
 """Circuit certification (DESIGN §6.1): a circuit against its task's reference function.
 
 `exhaustive` when the domain can be listed (up to `EXHAUSTIVE_LIMIT` inputs): every input runs, and
-the certificate is exact. Otherwise `sampled`: seeded draws from each named input distribution, from
-a seed stream of their own (never the training one) and checked against the training inputs when
-those are known, each reported with its error count and a 95% Clopper–Pearson upper bound — never
-called certified. Either way the certificate names the weights (sha256), precision and backend it
-was computed with, and the smallest logit margin it saw.
+the certificate is exact. Otherwise `bounds` when the bound-propagation prover (`verify.bounds`)
+closes on every input: a sound proof over the whole domain. Failing that, `sampled`: seeded draws
+from each named input distribution (for grids the ARC-like ones, a small support listed whole), from
+a seed stream of their own (never the training one) with the training inputs removed, each reported
+with its error count and a 95% Clopper–Pearson upper bound — never called certified. Either way
+the certificate names the weights (sha256), precision and backend it was computed with, and the
+smallest logit margin it saw (for `bounds`, the proved lower bound).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from circ.lang import types as T
 from circ.lang.errors import ConfigError
 from circ.lang.layout import format_value, unflatten
 from circ.lang.types import Type
@@ -29,6 +32,7 @@ from circ.learn.catalog import (
     Certification,
     Sample,
 )
+from circ.learn.data import distributions as dist
 from circ.learn.data import task_from_key
 from circ.learn.data.domain import MAX_ENUMERATE, enumerate_inputs, sample_inputs
 from circ.learn.data.split import examples
@@ -38,12 +42,12 @@ from circ.verify.statistics import upper_bound
 
 EXHAUSTIVE_LIMIT = min(10**7, MAX_ENUMERATE)  # DESIGN: ≤10^7; the data layer enumerates up to 2^22
 SAMPLE_SIZE = 10**6  # draws in all, shared among the distributions
+PROOF_SECONDS = 600.0  # a bounds proof that has not closed by then is reported; the sample decides
 BATCH = 1 << 15
 SALT = 0x5EED_CE27  # certification samples come from their own seed stream, disjoint from training seeds
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
 Sampler = Callable[[Task, int, np.random.Generator], list[np.ndarray]]
-UNIFORM: dict[str, Sampler] = {"uniform": sample_inputs}
 
 
 @dataclass(frozen=True)
@@ -112,16 +116,33 @@ def certify_model(
             seconds=time.perf_counter() - start,
             counterexamples=list(found.counterexamples),
         )
-    distributions = distributions or UNIFORM
+    if precision == "fp32" and distributions is None:
+        proof = _prove(task, model)
+        if proof is not None and proof.status == "proved":
+            return Certification(
+                method="bounds",
+                domain_size=task.domain_size,
+                n_checked=task.domain_size,
+                accuracy=1.0,
+                weights_sha256=weights_sha256,
+                # the proof bounds the network in float64; the fp32 one that runs may round lower,
+                # by less than the allowance a proof must clear (verify/bounds/prove.py)
+                min_margin=proof.min_margin - proof.fp32_allowance,
+                seconds=time.perf_counter() - start,
+            )
     seen = _row_set(training) if training is not None else None
+    named = _distributions(task, distributions)
     samples, counterexamples, n_all, wrong_all, margin = [], [], 0, 0, float("inf")
-    for index, (name, draw) in enumerate(distributions.items()):
+    for index, (name, draw, exhaustive) in enumerate(named):
         rng = np.random.default_rng(np.random.SeedSequence([seed, SALT, index]))
-        inputs = draw(task, max(1, sample // len(distributions)), rng)
-        if seen is not None:
+        inputs = draw(task, max(1, sample // len(named)), rng)
+        if seen is not None and not exhaustive:
             inputs = _without(inputs, seen)
+        if not inputs[0].shape[0]:
+            continue  # every draw was a training input: nothing learned from this one
         found = run_inputs(task, model, inputs, precision)
-        samples.append(Sample(name, found.n, found.wrong, upper_bound(found.wrong, found.n)))
+        bound = found.wrong / found.n if exhaustive else upper_bound(found.wrong, found.n)
+        samples.append(Sample(name, found.n, found.wrong, bound, exhaustive))
         counterexamples += found.counterexamples[: MAX_COUNTEREXAMPLES - len(counterexamples)]
         n_all, wrong_all, margin = n_all + found.n, wrong_all + found.wrong, min(margin, found.min_margin)
     return Certification(
@@ -136,6 +157,31 @@ def certify_model(
         counterexamples=counterexamples,
         samples=tuple(samples),
     )
+
+
+def _prove(task: Task, model: torch.nn.Module):
+    """A bounds proof over the whole domain (`verify.bounds`), within `PROOF_SECONDS`."""
+    from circ.verify.bounds import prove
+
+    return prove(model, task, time_limit_s=PROOF_SECONDS)
+
+
+def _distributions(task: Task, given: Mapping[str, Sampler] | None) -> list[tuple[str, Sampler, bool]]:
+    """(name, sampler, whole support?) per named distribution: the caller's, or for grid inputs the
+    named ARC-like distributions (`learn.data.distributions`: uniform, sparse on a background,
+    constant, one odd cell, patterns — a small support listed whole), else uniform."""
+    if given is not None:
+        return [(name, draw, False) for name, draw in given.items()]
+    if not all(isinstance(t, T.GridT) for t in task.arg_types):
+        return [("uniform", sample_inputs, False)]
+    out = []
+    for name in dist.names_for(task):
+        listed = dist.support(task, name)
+        if listed is not None:
+            out.append((name, lambda _t, _n, _rng, listed=listed: listed, True))
+        else:
+            out.append((name, lambda t, n, rng, name=name: dist.sample(t, name, n, rng), False))
+    return out
 
 
 def _row_set(inputs: list[np.ndarray]) -> set[bytes]:

@@ -30,13 +30,15 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 class Sample:
     """One named input distribution of a sampled certificate."""
 
-    name: str  # e.g. "uniform", "sparse k=1", "constant"
-    n: int  # inputs drawn (seeded, none of them training inputs)
+    name: str  # e.g. "uniform", "sparse1", "constant"
+    n: int  # inputs checked (seeded draws, none of them training inputs; or the whole support)
     errors: int
-    upper95: float  # Clopper–Pearson 95% upper bound on the error rate under this distribution
+    upper95: float  # 95% Clopper–Pearson upper bound on the error rate here (exact when `exhaustive`)
+    exhaustive: bool = False  # the distribution's whole support was checked
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "n": self.n, "errors": self.errors, "upper95": self.upper95}
+        out = {"name": self.name, "n": self.n, "errors": self.errors, "upper95": self.upper95}
+        return out | ({"exhaustive": True} if self.exhaustive else {})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,8 +131,10 @@ def check(c: Certification, circuit_sha256: str | None = None) -> None:
             raise CatalogError(f"{where}.n: must be a positive integer, got {s.n!r}")
         if isinstance(s.errors, bool) or not isinstance(s.errors, int) or not 0 <= s.errors <= s.n:
             raise CatalogError(f"{where}.errors: must be between 0 and n={s.n}, got {s.errors!r}")
-        if not _finite(s.upper95) or not 0.0 < s.upper95 <= 1.0:
-            raise CatalogError(f"{where}.upper95: must be in (0, 1], got {s.upper95!r}")
+        if not _finite(s.upper95) or not 0.0 <= s.upper95 <= 1.0 or (s.upper95 == 0 and not s.exhaustive):
+            raise CatalogError(
+                f"{where}.upper95: must be in (0, 1] (0 only for a whole support), got {s.upper95!r}"
+            )
     if c.samples and c.method != "sampled":
         raise CatalogError(f"samples: only a sampled certificate has them, not a {c.method} one")
     if c.uncovered and c.method != "bounds":
@@ -149,9 +153,11 @@ def samples_from_json(raw: Any, where: str = "samples") -> tuple[Sample, ...]:
         raise CatalogError(f"{where}: must be a list")
     out = []
     for i, item in enumerate(raw):
-        if not isinstance(item, dict) or set(item) != {"name", "n", "errors", "upper95"}:
-            raise CatalogError(f"{where}[{i}]: must have exactly name, n, errors and upper95")
-        out.append(Sample(item["name"], item["n"], item["errors"], item["upper95"]))
+        if not isinstance(item, dict) or set(item) - {"exhaustive"} != {"name", "n", "errors", "upper95"}:
+            raise CatalogError(f"{where}[{i}]: must have exactly name, n, errors, upper95 (and exhaustive)")
+        out.append(
+            Sample(item["name"], item["n"], item["errors"], item["upper95"], item.get("exhaustive") is True)
+        )
     return tuple(out)
 
 
