@@ -1,11 +1,16 @@
 """Judging a candidate that fits the examples: is it the program the spec asks for?
 
-In order, each on the learned circuits: it reproduces every example; its `ensures` holds on the whole
+In order: it reproduces every example on the learned circuits; its `ensures` holds on the whole
 input domain when that is small enough to run (every row checked by the contract evaluator); and
 `circ verify` — Z3 proofs of its contracts from the circuits' contracts, the circuits' certificates,
-property tests against the reference semantics — gives the verdict. A refuted contract, a broken
-example or a failed property test rejects the candidate and the search goes on; the verdict is
-reported as `circ verify` words it (`certified`, `verified (sampled)`, `failed: …`).
+property tests against the reference semantics — gives the verdict, in its own words (`certified`,
+`verified (sampled)`, `failed: …`).
+
+A failure is the *program's* only when its reference semantics (every circuit replaced by its task's
+reference function) breaks the spec too: then the candidate is rejected, with the input as a
+counterexample for the search. When only the circuits err — the program on the circuits differs
+from the same program on the references — the program is the right composition and is kept, and the
+verdict names the circuit mistake it met (a catalog to retrain, not a search to continue).
 """
 
 from __future__ import annotations
@@ -16,10 +21,11 @@ from circ import api
 from circ.circuit.provider import CircuitProvider, CircuitUnavailable
 from circ.lang.diagnostics import CircError, render
 from circ.lang.evaluate import Undefined, evaluate
-from circ.lang.layout import format_value
+from circ.lang.layout import Value, format_value
 from circ.learn.catalog import Catalog
 from circ.runtime.values import domain_batch, domain_size, from_batch, to_batch
 from circ.synth.spec import Spec
+from circ.verify.reference import ReferenceProvider
 from circ.verify.report import Report, verify_program
 
 DOMAIN_CHECK_LIMIT = 20_000  # inputs whose ensures is checked row by row (Python evaluator)
@@ -32,6 +38,8 @@ class Verdict:
     verdict: str  # circ verify's verdict, "not verified", or why the candidate was rejected
     checks: tuple[str, ...]  # what was checked, one line each
     report: Report | None = None
+    counterexample: tuple[Value, ...] | None = None  # an input (per parameter) where it breaks the spec
+    circuit_mistakes: tuple[str, ...] = ()  # inputs where a circuit, not the program, was wrong
 
 
 def judge(
@@ -44,6 +52,7 @@ def judge(
     device: str = "cpu",
 ) -> Verdict:
     checks: list[str] = []
+    mistakes: list[str] = []
     try:
         compiled = api.compile(spec.path, spec.name, source=program)
     except CircError as exc:
@@ -56,30 +65,53 @@ def judge(
         if spec.examples:
             checks.append(f"matches all {len(spec.examples)} examples on the learned circuits")
         if spec.contracts("ensures") and domain_size(spec.params) <= DOMAIN_CHECK_LIMIT:
-            broken, rows = _domain_check(spec, compiled, provider, device)
+            broken, rows, where, slips = _domain_check(spec, compiled, provider, ReferenceProvider(catalog))
             if broken:
-                return Verdict(False, "breaks its ensures", (broken,))
-            checks.append(f"its ensures holds on all {rows:,} inputs, run on the learned circuits")
+                return Verdict(False, "breaks its ensures", (broken,), counterexample=where)
+            mistakes += slips
+            held = rows - len(slips)
+            checks.append(
+                f"its ensures holds on {held:,} of all {rows:,} inputs, run on the learned circuits"
+            )
     except CircuitUnavailable as exc:
         return Verdict(False, "cannot run", (str(exc),))
     if not verify:
-        return Verdict(True, "not verified", tuple(checks))
-    report = verify_program(
-        api.check(spec.path, program), catalog, examples=VERIFY_EXAMPLES, device=device, entry=spec.name
-    )
+        return Verdict(True, "not verified", tuple(checks), circuit_mistakes=tuple(mistakes))
+    checked = api.check(spec.path, program)
+    report = verify_program(checked, catalog, examples=VERIFY_EXAMPLES, device=device, entry=spec.name)
     refuted = [o for o in report.obligations if o.status == "refuted"]
     failed = [p for p in report.properties if p.failure is not None]
-    if refuted or failed:
+    own = [p for p in failed if _program_is_wrong(spec, p.function, p.failure)]
+    if refuted or own:
         why = [o.diagnostic().message for o in refuted] + [
-            f"property test of {p.function}: {'; '.join(p.failure.reasons)}" for p in failed
+            f"property test of {p.function}: {'; '.join(p.failure.reasons)}" for p in own
         ]
-        return Verdict(False, report.verdict, tuple(why), report)
+        inputs = next((dict(p.failure.inputs) for p in own if p.function == spec.name), None)
+        where = tuple(inputs[n] for n, _ in spec.params) if inputs else None
+        return Verdict(False, report.verdict, tuple(why), report, where)
+    for p in failed:
+        shown = ", ".join(f"{n} = {format_value(v)}" for n, v in p.failure.inputs)
+        mistakes.append(f"{p.function}({shown}): {'; '.join(p.failure.reasons)}")
     proved = [o for o in report.obligations if o.status == "proved"]
     if proved:
         checks.append(f"{len(proved)} obligation{'s' * (len(proved) > 1)} proved by Z3")
     tested = sum(p.examples for p in report.properties)
-    checks.append(f"{tested} property-test inputs agree with the reference semantics")
-    return Verdict(True, report.verdict, tuple(checks), report)
+    checks.append(f"{tested} property-test inputs run against the reference semantics")
+    return Verdict(True, report.verdict, tuple(checks), report, circuit_mistakes=tuple(mistakes))
+
+
+def _program_is_wrong(spec: Spec, function: str, failure) -> bool:
+    """Whether a property-test failure is the program's: its reference output breaks the spec's
+    `ensures` (a failure with no reference, or in another function, counts as the program's)."""
+    if function != spec.name or failure.expected is None:
+        return True
+    env = dict(failure.inputs)
+    try:
+        return not all(
+            evaluate(c.expr, {**env, "result": failure.expected}) for c in spec.contracts("ensures")
+        )
+    except Undefined:
+        return True
 
 
 def _example_mismatch(spec: Spec, compiled: api.Compiled, provider: CircuitProvider, device: str) -> str:
@@ -97,23 +129,38 @@ def _example_mismatch(spec: Spec, compiled: api.Compiled, provider: CircuitProvi
 
 
 def _domain_check(
-    spec: Spec, compiled: api.Compiled, provider: CircuitProvider, device: str
-) -> tuple[str, int]:
-    """The first input whose output breaks the `ensures` (inputs outside the `requires` skipped)."""
+    spec: Spec, compiled: api.Compiled, provider: CircuitProvider, reference: CircuitProvider
+) -> tuple[str, int, tuple[Value, ...] | None, list[str]]:
+    """The first input where the program's reference semantics breaks the `ensures` (inputs outside
+    the `requires` skipped), the rows checked, that input, and where only the circuits broke it."""
     inputs = domain_batch(spec.params)
-    ran = api.run(compiled, inputs, provider, device=device)
+    outputs = from_batch(spec.result, api.run(compiled, inputs, provider).execution.output)
     names = [n for n, _ in spec.params]
     columns = [from_batch(t, x) for (_, t), x in zip(spec.params, inputs, strict=True)]
-    outputs = from_batch(spec.result, ran.execution.output)
-    for row, result in enumerate(outputs):
-        env = {n: c[row] for n, c in zip(names, columns, strict=True)}
-        try:
-            if not all(evaluate(c.expr, env) for c in spec.contracts("requires")):
-                continue
-            holds = all(evaluate(c.expr, {**env, "result": result}) for c in spec.contracts("ensures"))
-        except Undefined:
-            holds = False
-        if not holds:
-            shown = ", ".join(f"{n} = {format_value(env[n])}" for n in names)
-            return f"breaks its ensures at {shown}: result = {format_value(result)}", len(outputs)
-    return "", len(outputs)
+    envs = [{n: c[row] for n, c in zip(names, columns, strict=True)} for row in range(len(outputs))]
+    broken = [row for row, result in enumerate(outputs) if not _meets(spec, envs[row], result)]
+    if not broken:
+        return "", len(outputs), None, []
+    expected = from_batch(spec.result, api.run(compiled, inputs, reference).execution.output)
+    slips = []
+    for row in broken:
+        shown = ", ".join(f"{n} = {format_value(envs[row][n])}" for n in names)
+        if not _meets(spec, envs[row], expected[row]):
+            where = tuple(envs[row][n] for n in names)
+            return (
+                f"breaks its ensures at {shown}: result = {format_value(expected[row])}",
+                len(outputs),
+                where,
+                [],
+            )
+        slips.append(f"{spec.name}({shown}) gives {format_value(outputs[row])} on the circuits")
+    return "", len(outputs), None, slips
+
+
+def _meets(spec: Spec, env: dict[str, Value], result: Value) -> bool:
+    try:
+        if not all(evaluate(c.expr, env) for c in spec.contracts("requires")):
+            return True
+        return all(evaluate(c.expr, {**env, "result": result}) for c in spec.contracts("ensures"))
+    except Undefined:
+        return False

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from circ.lang import ast
 from circ.lang import types as T
+from circ.lang.check import Checked
 from circ.lang.scope import Symbol
 from circ.synth.spec import Spec
 from circ.synth.terms import Global
@@ -104,7 +105,14 @@ def components_in_scope(spec: Spec) -> list[Component]:
             continue
         params = tuple(t for _, t in sig.params)
         found.append(
-            Component(symbol.name, symbol.kind, params, sig.result, symbol.decl, _depth(symbol, checked))
+            Component(
+                symbol.name,
+                symbol.kind,
+                params,
+                sig.result,
+                symbol.decl,
+                max(1, chain_depth(symbol, checked)),
+            )
         )
     return found
 
@@ -204,42 +212,43 @@ def scalar_types(spec: Spec, components: list[Component]) -> set[T.Type]:
 
 
 def _walk(e: ast.Expr) -> list[ast.Expr]:
-    children = [v for v in vars(e).values() if isinstance(v, ast.Expr.__args__)]
-    children += [
-        x for v in vars(e).values() if isinstance(v, tuple) for x in v if isinstance(x, ast.Expr.__args__)
-    ]
-    return [e, *(d for c in children for d in _walk(c))]
+    return [e, *(d for c in _children(e) for d in _walk(c))]
 
 
-def _depth(symbol: Symbol, checked) -> int:
-    """A `fn`'s longest chain of circuit calls, inlined (how deep a library function reaches)."""
+def chain_depth(symbol: Symbol, checked: Checked) -> int:
+    """A declaration's longest chain of circuit applications, its `fn`s inlined (the `Term.depth`
+    measure: `fold` counted once, `if`, tuples and indexing not at all)."""
     if symbol.kind == "circuit":
         return 1
     scope = checked.scopes.visible[symbol.module]
 
-    def fn_depth(e: ast.Expr) -> int:
-        if isinstance(e, ast.Var) and (s := scope.get(e.name)) is not None and s.kind in ("fn", "circuit"):
-            return _depth(s, checked)
+    def callee(name: str) -> int:
+        found = scope.get(name)
+        return chain_depth(found, checked) if found is not None and found.kind in ("fn", "circuit") else 0
+
+    def function(e: ast.Expr) -> int:  # a function value: a name, or compose(f, g)
         if isinstance(e, ast.Call) and e.func == "compose":
-            return sum(fn_depth(a) for a in e.args)
-        return 0
+            return sum(function(a) for a in e.args)
+        return callee(e.name) if isinstance(e, ast.Var) else 0
 
     def depth(e: ast.Expr, env: dict[str, int]) -> int:
         if isinstance(e, ast.Var):
             return env.get(e.name, 0)
-        if isinstance(e, ast.Call):
-            s = scope.get(e.func)
-            own = _depth(s, checked) if s is not None and s.kind in ("fn", "circuit") else 0
-            if e.func in ("map", "zip_with", "fold", "compose"):
-                own = fn_depth(e.args[0])
-                args = e.args[1:]
-            else:
-                args = e.args
-            return own + max((depth(a, env) for a in args), default=0)
-        children = [c for c in _walk(e)[1:]]
-        return max((depth(c, env) for c in children if c is not e), default=0)
+        if isinstance(e, ast.Call) and e.func in ("map", "zip_with", "fold"):
+            return function(e.args[0]) + max(depth(a, env) for a in e.args[1:])
+        own = callee(e.func) if isinstance(e, ast.Call) else 0
+        return own + max((depth(c, env) for c in _children(e)), default=0)
 
     env: dict[str, int] = {}
     for let in symbol.decl.body.lets:
         env[let.name] = depth(let.value, env)
-    return max(1, depth(symbol.decl.body.result, env))
+    return depth(symbol.decl.body.result, env)
+
+
+def _children(e: ast.Expr) -> list[ast.Expr]:
+    found = []
+    for value in vars(e).values():
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, ast.Expr.__args__):
+                found.append(item)
+    return found

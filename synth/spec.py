@@ -12,6 +12,8 @@ contracts, so what is printed is the user's own file, ready to save and check.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,15 +77,32 @@ class Spec:
     def program(self, term: Term) -> str:
         """The spec file with its `synth fn` replaced by a `fn` whose body is `term`, followed by the
         library functions the body calls (with the library's `use`s)."""
-        decl = self.decl
-        params = ", ".join(_slice(self.text, p.span) for p in decl.params)
-        head = f"fn {decl.name}({params}) -> {_slice(self.text, decl.ret.span)}"
-        contracts = "".join(f"\n  {_slice(self.text, c.span)}" for c in decl.contracts)
-        fn = f"{head}{contracts}\n{{\n  {term.render()}\n}}"
-        start, end = _offset(self.text, decl.span.line, decl.span.column), _end(self.text, decl.span)
-        text = self.text[:start] + fn + self.text[end:]
         used = library_items(self.library, term.globals())
-        return text if not used else text.rstrip("\n") + "\n\n" + used
+        return self.with_body(f"{{\n  {term.render()}\n}}", used)
+
+    @property
+    def head(self) -> str:
+        """`fn name(params) -> type`, as the spec writes them."""
+        params = ", ".join(source_text(self.text, p.span) for p in self.decl.params)
+        return f"fn {self.name}({params}) -> {source_text(self.text, self.decl.ret.span)}"
+
+    def with_body(self, block: str, after: str = "") -> str:
+        """The spec file with its `synth fn` replaced by a `fn` of its signature and contracts and this
+        `{ … }` block, and `after` (more declarations) at the end."""
+        decl, head = self.decl, self.head
+        contracts = "".join(f"\n  {source_text(self.text, c.span)}" for c in decl.contracts)
+        start, end = _offset(self.text, decl.span.line, decl.span.column), _end(self.text, decl.span)
+        text = self.text[:start] + f"{head}{contracts}\n{block}" + self.text[end:]
+        return text if not after else text.rstrip("\n") + "\n\n" + after
+
+    def declarations(self, names: list[str]) -> str:
+        """The declarations of these names as written in their modules (for a prompt)."""
+        checked, shown = self.checked, []
+        for name in names:
+            symbol = checked.scopes.lookup(checked.program.root, name)
+            source = checked.program.sources[symbol.module]
+            shown.append(source_text(source, symbol.decl.span))
+        return "\n".join(shown)
 
 
 def load_spec(path: str | Path, name: str | None = None, library: str = "") -> Spec:
@@ -123,8 +142,8 @@ def library_items(library: str, names: set[str]) -> str:
     fns = [i for i in module.items if isinstance(i, ast.FnDecl) and i.name in names]
     if not fns:
         return ""
-    uses = [_slice(library, i.span) for i in module.items if isinstance(i, ast.Use)]
-    return "\n".join([*uses, "", *(_slice(library, f.span) for f in fns)]) + "\n"
+    uses = [source_text(library, i.span) for i in module.items if isinstance(i, ast.Use)]
+    return "\n".join([*uses, "", *(source_text(library, f.span) for f in fns)]) + "\n"
 
 
 def _offset(text: str, line: int, column: int) -> int:
@@ -136,5 +155,19 @@ def _end(text: str, span: ast.Span) -> int:
     return _offset(text, span.end_line, span.end_column)
 
 
-def _slice(text: str, span: ast.Span) -> str:
+def source_text(text: str, span: ast.Span) -> str:
+    """Exactly the characters `span` covers in `text`, line breaks kept."""
     return text[_offset(text, span.line, span.column) : _end(text, span)]
+
+
+def save(path: str | Path, text: str) -> None:
+    """Write a program or library atomically (a unique temp file beside it, then a rename)."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -27,6 +27,10 @@ from circ.synth.terms import Term
 
 PROBES = 4  # extra inputs (no expected output) a spec with an `ensures` is also evaluated on
 JUDGED_PER_SIZE = 5  # consistent candidates of one size judged before moving on
+MAX_RESTARTS = 8  # counterexamples added to the rows before the search stops learning from them
+
+# (spec, usable components, judge) → an accepted program or None, and notes (`circ.synth.llm.propose`)
+Proposer = Callable[[Spec, list[Component], Callable[[str], Verdict]], tuple[str | None, list[str]]]
 
 
 @dataclass
@@ -42,6 +46,8 @@ class Synthesis:
     rejected: list[tuple[str, Verdict]] = field(default_factory=list)  # (candidate body, why)
     notes: list[str] = field(default_factory=list)
     components: int = 0
+    candidates: int = 0  # evaluated, over every restart
+    restarts: int = 0  # searches begun again with a counterexample added to the rows
 
     @property
     def found(self) -> bool:
@@ -52,10 +58,6 @@ class Synthesis:
         """The largest size every program of which was evaluated."""
         return max((lv.size for lv in self.levels if lv.complete), default=0)
 
-    @property
-    def candidates(self) -> int:
-        return sum(lv.candidates for lv in self.levels)
-
     def summary(self) -> str:
         if self.found:
             how = (
@@ -64,15 +66,18 @@ class Synthesis:
                 else f"size {self.term.size}, depth {self.term.depth}"
             )
             return f"found `{self.spec.name}` ({how}) in {self.seconds:.1f} s"
-        searched = self.searched
+        searched, counts = self.searched, f"{self.candidates:,} candidates, {self.seconds:.1f} s"
         if searched == self.max_size:
+            space = f"up to size {self.max_size} over {self.components} components and the combinators"
+            if not self.rejected:
+                return f"no program {space} fits the examples ({counts})"
             return (
-                f"no program up to size {self.max_size} over {self.components} components and the "
-                f"combinators fits the spec ({self.candidates:,} candidates, {self.seconds:.1f} s)"
+                f"no program {space} passed: {len(self.rejected)} fit the examples but were rejected "
+                f"({counts}; at most {JUDGED_PER_SIZE} are judged per size)"
             )
         return (
             f"no program found within the time budget: every program up to size {searched} was "
-            f"tried, size {searched + 1} only in part ({self.candidates:,} candidates, {self.seconds:.1f} s)"
+            f"tried, size {searched + 1} only in part ({counts})"
         )
 
 
@@ -83,7 +88,7 @@ def synthesize(
     *,
     verify: bool = True,
     prune: bool = True,
-    proposer: Callable[[Spec, Callable[[str], Verdict]], tuple[str | None, list[str]]] | None = None,
+    proposer: Proposer | None = None,
     progress: Callable[[Progress], None] | None = None,
     device: str = "cpu",
     seed: int = 0,
@@ -94,38 +99,52 @@ def synthesize(
     provider = CatalogProvider(catalog, device)
     result = Synthesis(spec, max_size=budget.max_size)
 
-    def accept(program: str) -> Verdict:
-        return judge(spec, program, catalog, provider, verify=verify, device=device)
+    judged: dict[str, Verdict] = {}
 
+    def accept(program: str) -> Verdict:
+        if program not in judged:
+            judged[program] = judge(spec, program, catalog, provider, verify=verify, device=device)
+        return judged[program]
+
+    steps = Steps(spec, provider, device)
+    components = usable_components(spec, steps, result.notes)
+    result.components = len(components)
     if proposer is not None:
-        program, notes = proposer(spec, accept)
+        program, notes = proposer(spec, components, accept)
         result.notes += notes
         if program is not None:
             result.program, result.source = program, "llm"
             result.verdict = accept(program)
             result.seconds = time.perf_counter() - start
             return result
-    steps = Steps(spec, provider, device)
-    components = usable_components(spec, steps, result.notes)
-    result.components = len(components)
     space = build_space(spec, components, default_constants(spec, scalar_types(spec, components)))
-    rows = make_rows(spec, PROBES if spec.contracts("ensures") or not spec.examples else 0, seed)
-    search = Search(space, steps, rows, goal_check(spec, rows), prune=prune, progress=progress)
-    left = budget.seconds
-    for level in search.levels(Budget(budget.max_size, left)):
-        result.levels.append(level)
-        for candidate in level.consistent[:JUDGED_PER_SIZE]:
-            verdict = accept(spec.program(candidate.term))
-            if verdict.accepted:
-                result.program, result.term, result.verdict = (
-                    spec.program(candidate.term),
-                    candidate.term,
-                    verdict,
-                )
-                result.source = "enumeration"
-                result.seconds = time.perf_counter() - start
-                return result
-            result.rejected.append((candidate.term.render(), verdict))
+    probes = PROBES if spec.contracts("ensures") or not spec.examples else 0
+    found: list[list[object]] = []  # counterexamples: inputs where a judged candidate broke the spec
+    while True:
+        rows = make_rows(spec, probes, seed, found)
+        search = Search(space, steps, rows, goal_check(spec, rows), prune=prune, progress=progress)
+        left = budget.seconds - (time.perf_counter() - start)
+        result.levels, again = [], None
+        for level in search.levels(Budget(budget.max_size, max(left, 0.0))):
+            result.levels.append(level)
+            for candidate in level.consistent[:JUDGED_PER_SIZE]:
+                program = spec.program(candidate.term)
+                verdict = accept(program)
+                if verdict.accepted:
+                    result.program, result.term, result.verdict = program, candidate.term, verdict
+                    result.source = "enumeration"
+                    break
+                result.rejected.append((candidate.term.render(), verdict))
+                if verdict.counterexample is not None and list(verdict.counterexample) not in found:
+                    again = list(verdict.counterexample)
+                    break
+            if result.found or again is not None:
+                break
+        result.candidates += search.candidates
+        if again is None or len(found) == MAX_RESTARTS:
+            break
+        found.append(again)  # CEGIS: the candidate's counterexample joins the rows, and we begin again
+        result.restarts += 1
     result.seconds = time.perf_counter() - start
     return result
 
@@ -146,18 +165,19 @@ def usable_components(spec: Spec, steps: Steps, notes: list[str]) -> list[Compon
     return found
 
 
-def make_rows(spec: Spec, probes: int, seed: int) -> Rows:
-    """The examples' inputs, then `probes` seeded random inputs inside the `requires`."""
-    values = [list(e.inputs) for e in spec.examples]
+def make_rows(spec: Spec, probes: int, seed: int, extra: list[list[object]] = ()) -> Rows:
+    """The examples' inputs, then `extra` inputs (counterexamples), then `probes` seeded random
+    inputs inside the `requires`: only the examples have expected outputs."""
+    values = [list(e.inputs) for e in spec.examples] + [list(x) for x in extra]
+    wanted = len(values) + probes
     rng = random.Random(seed)
     names = [n for n, _ in spec.params]
-    tries = 0
-    while len(values) < len(spec.examples) + probes and tries < 100 * (probes + 1):
-        tries += 1
+    for _ in range(100 * (probes + 1)):
+        if len(values) >= wanted:
+            break
         row = [_draw(t, rng) for _, t in spec.params]
-        env = dict(zip(names, row, strict=True))
         try:
-            if all(evaluate(c.expr, env) for c in spec.contracts("requires")):
+            if all(evaluate(c.expr, dict(zip(names, row, strict=True))) for c in spec.contracts("requires")):
                 values.append(row)
         except Undefined:
             continue
