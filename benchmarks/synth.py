@@ -107,7 +107,14 @@ PROBLEMS: list[tuple[str, Problem]] = [
     ),
     (
         SEQ,
-        Problem("s_max_of_succ", S, "(xs: Seq[Color, 6]) -> Color", "fold(color_max, 0, successor(xs))", 6),
+        Problem(
+            "s_max_of_succ",
+            S,
+            "(xs: Seq[Color, 6]) -> Color",
+            "fold(color_max, 0, successor(xs))",
+            4,
+            "ensures forall i in 0..6: result >= (xs[i] + 1) % 10",
+        ),
     ),
     (
         SEQ,
@@ -190,9 +197,16 @@ PROBLEMS: list[tuple[str, Problem]] = [
     # single colours
     (
         COLOR,
-        Problem("c_succ_max", ("colors",), "(a: Color, b: Color) -> Color", "color_succ(color_max(a, b))"),
+        Problem(
+            "c_succ_max",
+            ("colors",),
+            "(a: Color, b: Color) -> Color",
+            "color_succ(color_max(a, b))",
+            4,
+            "ensures result == ((if a > b then a else b) + 1) % 10",
+        ),
     ),
-    (COLOR, Problem("c_recolor_pred", ("colors",), "(a: Color) -> Color", "recolor_1_2(color_pred(a))")),
+    (COLOR, Problem("c_recolor_pred", ("colors",), "(a: Color) -> Color", "recolor_1_2(color_pred(a))", 5)),
     (
         COLOR,
         Problem(

@@ -101,7 +101,6 @@ class Search:
         self.fn_pools: dict[tuple[T.Type, T.Type], _FnPool] = {}
         self.candidates = 0
         self.distinct = 0
-        self.levels_done: list[Level] = []
         self._start = time.perf_counter()
         self._deadline = float("inf")
 
@@ -132,7 +131,6 @@ class Search:
             except OutOfTime:
                 level.complete = False
             self._commit(level, new)
-            self.levels_done.append(level)
             self.progress(Progress(size, self.candidates, self.distinct, self.seconds))
             yield level
             if not level.complete:
@@ -213,7 +211,7 @@ class Search:
             for c in unary:
                 (a,) = c.params
                 table = domain_batch([("x", a)])
-                self._add_fn(c.fn, a, c.result, *self.steps.run(self._call_key(c), table))
+                self._add_fn(c.fn, a, c.result, self.steps.run(self._call_key(c), table)[0])
             return
         for f in unary:
             (m,) = f.params
@@ -226,9 +224,9 @@ class Search:
                 width = T.width(f.result)
                 for k, i in enumerate(index):
                     rows = out[k * len(pool.tables[i]) : (k + 1) * len(pool.tables[i])]
-                    self._add_fn(Compose(f.fn, pool.fns[i]), a, f.result, rows.reshape(-1, width), None)
+                    self._add_fn(Compose(f.fn, pool.fns[i]), a, f.result, rows.reshape(-1, width))
 
-    def _add_fn(self, fn: Fn, a: T.Type, b: T.Type, table: torch.Tensor, _sure: object) -> None:
+    def _add_fn(self, fn: Fn, a: T.Type, b: T.Type, table: torch.Tensor) -> None:
         pool = self.fn_pools.setdefault((a, b), _FnPool())
         key = value_key(table.unsqueeze(0), b)[0]
         if self.prune and key in pool.keys:
@@ -252,11 +250,17 @@ class Search:
                 continue
             for sizes in _splits(size - p.own_size, len(p.args)):
                 self._instances(p, p.component.fn if p.component else None, sizes, level, new)
-        for (xs, out), in_types in self._maps().items():
-            for f_size in range(1, size - 1):
-                for fn in self._fns(in_types, out, f_size):
-                    p = Production("map", (xs,), out)
-                    self._instances(p, fn, (size - 1 - f_size,), level, new)
+        maps = [
+            (Production("map", (xs,), out), fn, (size - 1 - f_size,))
+            for (xs, out), types in self._maps().items()
+            for f_size in range(1, size - 1)
+            for fn in self._fns(types, f_size)
+        ]
+        for p, fn, _ in maps:  # every new map step compiled at once: one type check of the spec
+            self.steps.want(self._map_key(p, fn), step_body("map", fn, 1, None), p.args, p.result)
+        self.steps.prepare()
+        for p, fn, sizes in maps:
+            self._instances(p, fn, sizes, level, new)
 
     def _maps(self) -> dict[tuple[T.Type, T.Type], tuple[T.Type, T.Type]]:
         """(collection, result) of each wanted map → (element type, result element type)."""
@@ -267,7 +271,11 @@ class Search:
                 found[(p.args[0], p.result)] = (elem, p.component.result)
         return found
 
-    def _fns(self, types: tuple[T.Type, T.Type], out: T.Type, size: int) -> list[Fn]:
+    @staticmethod
+    def _map_key(p: Production, fn: Fn) -> tuple:
+        return ("map", fn, p.args, p.result, None)
+
+    def _fns(self, types: tuple[T.Type, T.Type], size: int) -> list[Fn]:
         pool = self.fn_pools.get(types)
         return [] if pool is None else [pool.fns[i] for i in pool.by_size.get(size, [])]
 
@@ -277,9 +285,7 @@ class Search:
         pools = [self.pools.get(t) for t in p.args]
         if any(pool is None or pool.sizes(s) == 0 for pool, s in zip(pools, sizes, strict=True)):
             return
-        key = p.step if p.kind != "map" else ("map", fn, p.args, p.result, None)
-        if p.kind == "map":
-            self.steps.want(key, step_body("map", fn, 1, None), p.args, p.result)
+        key = p.step if p.kind != "map" else self._map_key(p, fn)
         stacks = [pool.stacked(s) for pool, s in zip(pools, sizes, strict=True)]
         ranges = [range(pool.sizes(s)) for pool, s in zip(pools, sizes, strict=True)]
         combos = itertools.product(*ranges)
