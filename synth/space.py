@@ -9,7 +9,7 @@ is not in the catalog) is dropped with a note, not an error, since the spec may 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from circ.lang import ast
 from circ.lang import types as T
@@ -68,7 +68,6 @@ class Space:
     productions: list[Production]
     constants: dict[T.Type, list[object]]
     collections: dict[T.Type, T.Type]  # collection type → element type, for map
-    notes: list[str] = field(default_factory=list)
 
     def unary(self) -> list[Component]:
         """Components usable as `map` functions and in `compose` (one small-domain argument)."""

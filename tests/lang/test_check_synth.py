@@ -85,3 +85,14 @@ def test_a_spec_needs_examples_or_an_ensures() -> None:
 
 def test_a_contract_only_spec_checks() -> None:
     check(load_text(PRELUDE + "synth fn f(a: Color) -> Color ensures result == (a + 2) % 10;", "s.circ"))
+
+
+def test_the_example_specs_check() -> None:
+    from circ.lang.modules import load
+
+    from support import EXAMPLES
+
+    specs = sorted((EXAMPLES / "synth").glob("*.circ"))
+    assert specs
+    for path in specs:
+        assert any(s.kind == "synth" for s in check(load(path)).symbols())
