@@ -19,12 +19,14 @@ from dataclasses import dataclass
 
 from circ import api
 from circ.circuit.provider import CircuitProvider, CircuitUnavailable
+from circ.lang.check import Checked
 from circ.lang.diagnostics import CircError, render
 from circ.lang.evaluate import Undefined, evaluate
 from circ.lang.layout import Value, format_value
 from circ.learn.catalog import Catalog
 from circ.runtime.values import domain_batch, domain_size, from_batch, to_batch
 from circ.synth.spec import Spec
+from circ.verify.properties import Failure
 from circ.verify.reference import ReferenceProvider
 from circ.verify.report import Report, verify_program
 
@@ -81,7 +83,7 @@ def judge(
     report = verify_program(checked, catalog, examples=VERIFY_EXAMPLES, device=device, entry=spec.name)
     refuted = [o for o in report.obligations if o.status == "refuted"]
     failed = [p for p in report.properties if p.failure is not None]
-    own = [p for p in failed if _program_is_wrong(spec, p.function, p.failure)]
+    own = [p for p in failed if _program_is_wrong(spec, checked, p.function, p.failure)]
     if refuted or own:
         why = [o.diagnostic().message for o in refuted] + [
             f"property test of {p.function}: {'; '.join(p.failure.reasons)}" for p in own
@@ -100,16 +102,16 @@ def judge(
     return Verdict(True, report.verdict, tuple(checks), report, circuit_mistakes=tuple(mistakes))
 
 
-def _program_is_wrong(spec: Spec, function: str, failure) -> bool:
-    """Whether a property-test failure is the program's: its reference output breaks the spec's
-    `ensures` (a failure with no reference, or in another function, counts as the program's)."""
-    if function != spec.name or failure.expected is None:
+def _program_is_wrong(spec: Spec, checked: Checked, function: str, failure: Failure) -> bool:
+    """Whether a property-test failure is the program's: the function's reference output breaks its
+    own `ensures` (the spec's, for the function searched for). With no reference to compare, it is."""
+    if failure.expected is None:
         return True
+    decl = spec.decl if function == spec.name else checked.function(function).decl
     env = dict(failure.inputs)
     try:
-        return not all(
-            evaluate(c.expr, {**env, "result": failure.expected}) for c in spec.contracts("ensures")
-        )
+        ensures = [c for c in decl.contracts if c.kind == "ensures"]
+        return not all(evaluate(c.expr, {**env, "result": failure.expected}) for c in ensures)
     except Undefined:
         return True
 

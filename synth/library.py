@@ -128,16 +128,22 @@ def _canonical(term: Term) -> tuple[Term, tuple[tuple[str, T.Type], ...]]:
 
 
 def _name(body: Term, taken: set[str]) -> str:
-    order: list[str] = []
+    """`lib_` and what the body does, outermost first: `lib_map_color_succ_color_succ`."""
+    words: list[str] = []
     for s in body.subterms():
-        for g in sorted(s.fn.globals()) if s.fn is not None else ():
-            if g not in order:
-                order.append(g)
-    base = "lib_" + "_".join(order[:3])
+        if s.kind in ("map", "zip_with", "fold"):
+            words.append(s.kind)
+        if s.fn is not None:
+            words += [g.name for g in _globals_in_order(s.fn)]
+    base = "lib_" + "_".join(words[:4])
     name, k = base, 2
     while name in taken:
         name, k = f"{base}_{k}", k + 1
     return name
+
+
+def _globals_in_order(fn: Fn) -> list[Global]:
+    return [fn] if isinstance(fn, Global) else [fn.f, *_globals_in_order(fn.g)]
 
 
 def _stdlib_modules(spec: Spec) -> dict[str, str]:

@@ -89,12 +89,13 @@ class Space:
 
 
 def components_in_scope(spec: Spec) -> list[Component]:
-    """Every circuit and `fn` the spec file sees (its own and what it `use`s), in declaration order."""
+    """Every circuit and `fn` the spec file sees, what it `use`s first: of two programs of one size and
+    value the first found is kept, so a learned function wins only where it is shorter."""
     checked = spec.checked
     found = []
     symbols = checked.scopes.visible[checked.program.root].values()
     for symbol in sorted(
-        symbols, key=lambda s: (s.module != checked.program.root, s.module, s.decl.span.line)
+        symbols, key=lambda s: (s.module == checked.program.root, s.module, s.decl.span.line)
     ):
         if symbol.kind not in ("circuit", "fn"):
             continue

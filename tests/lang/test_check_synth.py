@@ -9,8 +9,10 @@ from circ.lang import ast
 from circ.lang.check import check
 from circ.lang.diagnostics import CircError
 from circ.lang.evaluate import evaluate
-from circ.lang.modules import load_text
+from circ.lang.modules import load, load_text
 from circ.lang.parser import parse
+
+from support import EXAMPLES
 
 PRELUDE = 'circuit plus(a: Color, b: Color) -> Color ensures result == (a + b) % 10 learned "t.plus";\n'
 
@@ -88,10 +90,6 @@ def test_a_contract_only_spec_checks() -> None:
 
 
 def test_the_example_specs_check() -> None:
-    from circ.lang.modules import load
-
-    from support import EXAMPLES
-
     specs = sorted((EXAMPLES / "synth").glob("*.circ"))
     assert specs
     for path in specs:

@@ -28,7 +28,8 @@ def test_shared_sub_programs_become_functions_that_shorten_later_searches(make_s
     ]
     library = learn_library([(r.spec, r.term) for r in solved])
     texts = {f.name: f.text for f in library.fns}
-    assert texts["lib_color_succ"] == "fn lib_color_succ(x0: Color) -> Color { color_succ(color_succ(x0)) }"
+    expected = "fn lib_color_succ_color_succ(x0: Color) -> Color { color_succ(color_succ(x0)) }"
+    assert texts["lib_color_succ_color_succ"] == expected
     assert all(f.uses == 2 for f in library.fns)
     api.check("learned.circ", library.text)  # the module checks on its own: it `use`s the stdlib
 
