@@ -113,7 +113,9 @@ PROBLEMS: list[tuple[str, Problem]] = [
             "(xs: Seq[Color, 6]) -> Color",
             "fold(color_max, 0, successor(xs))",
             4,
-            "ensures forall i in 0..6: result >= (xs[i] + 1) % 10",
+            "ensures (forall i in 0..6: result >= (xs[i] + 1) % 10)\n    and ("
+            + " or ".join(f"result == (xs[{i}] + 1) % 10" for i in range(6))
+            + ")",
         ),
     ),
     (

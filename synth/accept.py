@@ -24,7 +24,15 @@ from circ.lang.diagnostics import CircError, render
 from circ.lang.evaluate import Undefined, evaluate
 from circ.lang.layout import Value, format_value
 from circ.learn.catalog import Catalog
-from circ.runtime.values import domain_batch, domain_size, from_batch, to_batch
+from circ.runtime.values import (
+    InputError,
+    check_value,
+    domain_batch,
+    domain_size,
+    from_batch,
+    parse_text,
+    to_batch,
+)
 from circ.synth.spec import Spec
 from circ.verify.properties import Failure
 from circ.verify.reference import ReferenceProvider
@@ -89,7 +97,7 @@ def judge(
             f"property test of {p.function}: {'; '.join(p.failure.reasons)}" for p in own
         ]
         inputs = next((dict(p.failure.inputs) for p in own if p.function == spec.name), None)
-        where = tuple(inputs[n] for n, _ in spec.params) if inputs else None
+        where = tuple(inputs[n] for n, _ in spec.params) if inputs else _counter_model(spec, refuted)
         return Verdict(False, report.verdict, tuple(why), report, where)
     for p in failed:
         shown = ", ".join(f"{n} = {format_value(v)}" for n, v in p.failure.inputs)
@@ -114,6 +122,19 @@ def _program_is_wrong(spec: Spec, checked: Checked, function: str, failure: Fail
         return not all(evaluate(c.expr, {**env, "result": failure.expected}) for c in ensures)
     except Undefined:
         return True
+
+
+def _counter_model(spec: Spec, refuted: list) -> tuple[Value, ...] | None:
+    """The parameters of Z3's counter-model to the searched function's contract, as values (the model
+    may rely on a circuit answer only its contract allows; as an extra row for the search it is safe)."""
+    for obligation in refuted:
+        model = dict(obligation.counter_model)
+        if obligation.function == spec.name and all(n in model for n, _ in spec.params):
+            try:
+                return tuple(check_value(n, t, parse_text(model[n])) for n, t in spec.params)
+            except InputError:
+                return None
+    return None
 
 
 def _example_mismatch(spec: Spec, compiled: api.Compiled, provider: CircuitProvider, device: str) -> str:

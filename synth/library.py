@@ -2,9 +2,10 @@
 the sub-programs their solutions share become `fn`s of a generated module, so a later search takes
 each as one step and reaches deeper programs within the same size.
 
-A candidate is any sub-term of a solution that computes something (a call or combinator, two calls
-deep at least), with its free variables renamed in order of appearance so `rot90(hmirror(g))` and
-`rot90(hmirror(x))` are one; a `compose` chain passed to `map` is a unary function too. Each is
+A candidate is any fragment of a solution — a sub-term cut at some depth, what lies below the cut
+becoming parameters — that computes something (three nodes at least), its variables renamed in order
+of appearance so `rot90(hmirror(g))` and `rot90(hmirror(x))` are one; a `compose` chain passed to
+`map` is a unary function too. Each is
 scored by compression, the solutions it occurs in times the nodes it saves (DreamCoder's MDL
 criterion, counted on sizes); those used by at least two solutions are kept, best first. Only
 sub-terms over the stdlib's circuits are abstracted, so the module `use`s nothing but the stdlib.
@@ -96,12 +97,32 @@ def _saves(body: Term, params: tuple) -> int:
 
 
 def _candidates(term: Term) -> list[Term]:
-    subs = [s for s in term.subterms() if s.kind not in ("var", "const") and s.size >= MIN_SIZE]
+    """Every fragment of the solution: each sub-term cut at each depth, what is below the cut a
+    parameter (equal sub-terms one parameter), as DreamCoder's fragments with holes, so
+    `successor(successor(shift_left(xs)))` yields `successor(successor(x0))`."""
+    subs = [
+        _cut(s, depth)
+        for s in term.subterms()
+        if s.kind not in ("var", "const")
+        for depth in range(1, _height(s) + 1)
+    ]
     for s in term.subterms():
         if s.kind == "map" and isinstance(s.fn, Compose):
             (arg_type,) = s.fn.type.params
             subs.append(applied(s.fn, var("c", arg_type)))  # the mapped function itself
-    return [s for s in subs if any(p.kind == "var" for p in s.subterms())]
+    return [s for s in subs if s.size >= MIN_SIZE and any(p.kind == "var" for p in s.subterms())]
+
+
+def _height(t: Term) -> int:
+    return 1 + max(map(_height, t.parts)) if t.parts else 0
+
+
+def _cut(t: Term, depth: int) -> Term:
+    if t.kind in ("var", "const"):
+        return t
+    if depth == 0:
+        return var(f"□{t.render()}", t.type)  # a hole, named by what it replaces
+    return Term(t.kind, t.type, tuple(_cut(p, depth - 1) for p in t.parts), t.fn, t.value)
 
 
 def applied(fn: Fn, arg: Term) -> Term:
