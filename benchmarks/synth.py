@@ -287,10 +287,9 @@ def notes(a: Outcome, b: Outcome) -> str:
         if o.result.verdict is not None and o.result.verdict.circuit_mistakes:
             found.append(f"circuit mistake: {o.result.verdict.circuit_mistakes[0]}")
             break
-    if b.term is not None and b.term.globals() & {
-        f for f in b.result.spec.library.split() if f.startswith("lib_")
-    }:
-        found.append("uses the library")
+    used = sorted(b.term.globals() & {f.name for f in b.library.fns}) if b.term and b.library else []
+    if used:
+        found.append(f"uses {', '.join(used)}")
     return "; ".join(found)
 
 

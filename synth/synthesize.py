@@ -48,6 +48,7 @@ class Synthesis:
     components: int = 0
     candidates: int = 0  # evaluated, over every restart
     restarts: int = 0  # searches begun again with a counterexample added to the rows
+    gave_up: bool = False  # stopped after MAX_RESTARTS counterexamples
 
     @property
     def found(self) -> bool:
@@ -67,6 +68,8 @@ class Synthesis:
             )
             return f"found `{self.spec.name}` ({how}) in {self.seconds:.1f} s"
         searched, counts = self.searched, f"{self.candidates:,} candidates, {self.seconds:.1f} s"
+        if self.gave_up:
+            return f"no program found: stopped after {MAX_RESTARTS} counterexamples ({counts})"
         if searched == self.max_size:
             space = f"up to size {self.max_size} over {self.components} components and the combinators"
             if not self.rejected:
@@ -134,14 +137,18 @@ def synthesize(
                     result.program, result.term, result.verdict = program, candidate.term, verdict
                     result.source = "enumeration"
                     break
-                result.rejected.append((candidate.term.render(), verdict))
+                if all(body != candidate.term.render() for body, _ in result.rejected):
+                    result.rejected.append((candidate.term.render(), verdict))
                 if verdict.counterexample is not None and list(verdict.counterexample) not in found:
                     again = list(verdict.counterexample)
                     break
             if result.found or again is not None:
                 break
         result.candidates += search.candidates
-        if again is None or len(found) == MAX_RESTARTS:
+        if again is None:
+            break
+        if len(found) == MAX_RESTARTS:
+            result.gave_up = True
             break
         found.append(again)  # CEGIS: the candidate's counterexample joins the rows, and we begin again
         result.restarts += 1
