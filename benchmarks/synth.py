@@ -3,8 +3,9 @@ library learning.
 
 Each problem is a hidden program (`circ.synth.problems`) of depth 1–6 (the longest chain of circuit
 calls; 2–6 counting `if`): its examples are the hidden program's outputs on seeded inputs under the
-reference semantics (3–5 pairs for grids, as ARC gives them), some with a contract too. A problem is *solved* when the search finds a program that `circ verify` does
-not refute and that computes what the hidden one does on 50 held-out inputs. Round 1 searches with
+reference semantics (3–5 pairs for grids, as ARC gives them), some with a contract too. A problem
+is *solved* when the search finds a program that `circ verify` does not refute and that computes what
+the hidden one does on 50 held-out inputs. Round 1 searches with
 the stdlib alone; then a library is learned (`circ.synth.library`) from the round-1 solutions of one
 half of the problems and used on the other half, and vice versa (two folds, so no problem is helped
 by its own solution), and round 2 searches again.
