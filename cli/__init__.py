@@ -2,7 +2,7 @@
 
 Each command parses its options, calls one library function inside `edge.user_errors()` and renders
 the result; the modules here hold the commands by topic (`front_end`, `run`, `verify`, `learn`,
-`catalog`, `stdlib`) and their renderings (`show*`).
+`catalog`, `stdlib`, `synth`) and their renderings (`show*`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from circ.cli.repl import repl_command
 from circ.cli.run import run
 from circ.cli.stdlib import stdlib_app
 from circ.cli.sweep import sweep_command
+from circ.cli.synth import synth_command
 from circ.cli.verify import verify_command
 
 app = typer.Typer(
@@ -50,6 +51,7 @@ app.command()(check)
 app.command("compile")(compile_)
 app.command()(run)
 app.command("verify")(verify_command)
+app.command("synth")(synth_command)
 app.add_typer(data_app, name="data")
 app.command("train")(train_command)
 app.command("sweep")(sweep_command)

@@ -15,6 +15,7 @@ from circ.lang import types as T
 from circ.lang.check_body import BodyChecker
 from circ.lang.check_contract import ContractChecker
 from circ.lang.check_expr import Binding, DeclState
+from circ.lang.check_synth import check_examples
 from circ.lang.diagnostics import CircError, Diagnostic, error, warning
 from circ.lang.modules import Program
 from circ.lang.recursion import recursion_errors
@@ -83,6 +84,8 @@ def _declaration(checked: Checked, symbol: Symbol) -> list[Diagnostic]:
     contracts = ContractChecker(state)
     for contract in decl.contracts:
         contracts.clause(contract, sig.result)
+    if isinstance(decl, ast.SynthDecl):
+        check_examples(state, decl)
     if isinstance(decl, ast.FnDecl):
         BodyChecker(state).block(decl.body, sig.result)
         for name, binding in state.env.items():
