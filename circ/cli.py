@@ -37,6 +37,10 @@ from circ.cli_verify import verify_command  # noqa: E402  (Z3 proofs, property t
 
 app.command("verify")(verify_command)
 
+from circ.cli_extract import extract_app  # noqa: E402  (pruning, transcoders, attribution graphs)
+
+app.add_typer(extract_app, name="extract")
+
 
 def console() -> Console:
     return Console(soft_wrap=True)

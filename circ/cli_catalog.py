@@ -94,6 +94,7 @@ def show(name: NameArg, db: DbOpt = None) -> None:
         cert = catalog.latest_certificate(record.ref)
         path = catalog.weights_path(record)
         runs = catalog.training_runs(record.ref) if record.id is not None else []
+        extractions = catalog.extractions(record.ref)
     info = Table.grid(padding=(0, 2))
     info.add_column(style="bold")
     info.add_column(overflow="fold")
@@ -131,6 +132,10 @@ def show(name: NameArg, db: DbOpt = None) -> None:
         for i, example in enumerate(cert.counterexamples):
             table.add_row(str(i), Text(json.dumps(example)))
         console.print(table)
+    from circ.show_extract import extractions_view  # pruned / transcoder circuits, labels, graphs
+
+    if (view := extractions_view(extractions)) is not None:
+        console.print(view)
 
 
 @catalog_app.command()
