@@ -5,7 +5,9 @@ margins, replacement accuracies and wall times (benchmarks/RESULTS.md, "Circuit 
 
 Everything goes into a scratch catalog under --out (the shipped stdlib/catalog is only read), the
 same library calls `circ extract prune|transcoder` make, with the runtime's certification. Results:
---out/results.json (one object per circuit, appended as each finishes) and a markdown table on stdout.
+--out/results.json (one object per circuit, appended as each finishes), one JSON line per circuit
+on stdout. `--two-layer` also trains two-layer colour circuits (the stdlib ships none) and fits
+per-layer and cross-layer transcoders to them.
 """
 
 from __future__ import annotations
@@ -18,10 +20,14 @@ from pathlib import Path
 import torch
 
 from circ.learn.catalog import Catalog
-from circ.learn.data import task_from_key
+from circ.learn.data import get_task, task_from_key
 from circ.learn.data.domain import MAX_ENUMERATE
 from circ.learn.extract.prune_circuit import PruneOptions, prune_circuit
+from circ.learn.extract.record import weights_bytes
 from circ.learn.extract.transcode_circuit import TranscoderOptions, transcode_circuit
+from circ.learn.model import ModelConfig
+from circ.learn.run import OptimConfig, Run
+from circ.learn.train import train
 from circ.runtime.certify import certify
 from circ.settings import packaged_catalog_dir
 
@@ -57,20 +63,66 @@ def run_one(catalog: Catalog, name: str, out: Path, methods: list[str]) -> dict:
     tr = transcode_circuit(
         catalog, name, TranscoderOptions(), certify=lambda ref: certify(catalog, ref), out=out / name
     )
-    live = [x for x in tr.labels if x.fires]
-    row["transcoder"] = {
-        "d_sae": tr.transcoders.cfg.d_sae,
-        "fvu": [x.fvu for x in tr.layers],
-        "l0": [x.l0 for x in tr.layers],
-        "dead": [x.dead for x in tr.layers],
-        "replacement_accuracy": tr.replacement.accuracy,
-        "replacement_wrong": tr.replacement.n_wrong,
-        "circuit": tr.child.ref if tr.child else None,
-        "certified": tr.certificate.certified if tr.certificate else False,
+    row["transcoder"] = _transcoder_row(tr) | {"seconds": round(time.perf_counter() - start, 1)}
+    return row
+
+
+def _transcoder_row(report) -> dict:
+    live = [x for x in report.labels if x.fires]
+    return {
+        "d_sae": report.transcoders.cfg.d_sae,
+        "cross_layer": report.transcoders.cfg.cross_layer,
+        "fvu": [x.fvu for x in report.layers],
+        "l0": [x.l0 for x in report.layers],
+        "dead": [x.dead for x in report.layers],
+        "replacement_accuracy": report.replacement.accuracy,
+        "replacement_wrong": report.replacement.n_wrong,
+        "circuit": report.child.ref if report.child else None,
+        "not_a_circuit": report.not_a_circuit,
         "labels_exact": sum(1 for x in live if x.exact),
         "labels_live": len(live),
+    }
+
+
+def two_layer(catalog: Catalog, task_name: str, out: Path) -> dict:
+    """Train a two-layer circuit for `task_name`, register it, prune it, fit both kinds of transcoder."""
+    task = get_task(task_name)
+    cfg = ModelConfig.for_interface(task.interface, d_model=32, n_heads=2, d_mlp=64, n_layers=2)
+    run = Run(
+        task=task_name,
+        model=cfg,
+        optim=OptimConfig(lr=1e-2, weight_decay=0.1),
+        steps=1500,
+        frac=1.0,
+        target_acc=1.0,
+    )
+    (result,) = train([run])
+    name = f"bench2.{task_name}"
+    data = weights_bytes(result.state, cfg, {"task": task.key})
+    catalog.register_circuit(name, task.signature, "", task.key, None, data)
+    certify(catalog, name)
+    row = {"circuit": name, "task": task.key, "domain": task.domain_size, "layers": 2}
+    start = time.perf_counter()
+    report = prune_circuit(
+        catalog, name, PruneOptions(), certify=lambda ref: certify(catalog, ref), out=out / name
+    )
+    r = report.result
+    row["prune_magnitude"] = {
+        "heads": [list(r.before.heads), list(r.after.heads)],
+        "neurons": [list(r.before.neurons), list(r.after.neurons)],
+        "nonzero": [r.before.nonzero, r.after.nonzero],
+        "sparsity": r.after.sparsity,
+        "certified": report.certificate.certified,
         "seconds": round(time.perf_counter() - start, 1),
     }
+    for cross in (False, True):
+        start = time.perf_counter()
+        options = TranscoderOptions(cross_layer=cross, name=f"{name}.{'clt' if cross else 'transcoder'}")
+        tr = transcode_circuit(
+            catalog, name, options, certify=lambda ref: certify(catalog, ref), out=out / name
+        )
+        key = "cross_layer_transcoder" if cross else "transcoder"
+        row[key] = _transcoder_row(tr) | {"seconds": round(time.perf_counter() - start, 1)}
     return row
 
 
@@ -79,6 +131,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--only", nargs="*")
     parser.add_argument("--by", nargs="*", default=["magnitude", "attribution"])
+    parser.add_argument("--big", type=int, default=10**5, help="domains larger than this: magnitude only")
+    parser.add_argument("--two-layer", nargs="*", default=None, help="tasks to train as two-layer circuits")
     args = parser.parse_args()
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -87,6 +141,12 @@ def main() -> None:
     with Catalog(
         f"sqlite:///{args.out / 'catalog.db'}", args.out / "blobs", packaged=packaged_catalog_dir()
     ) as catalog:
+        if args.two_layer is not None:
+            for task_name in args.two_layer or ["color_add", "color_max"]:
+                done.append(two_layer(catalog, task_name, args.out))
+                results_path.write_text(json.dumps(done, indent=1))
+                print(json.dumps(done[-1]), flush=True)
+            return
         names = args.only or [c.name for c in catalog.circuits() if c.source == "stdlib"]
         for name in names:
             if any(d["circuit"] == name for d in done):
@@ -94,7 +154,8 @@ def main() -> None:
             if task_from_key(catalog.get(name).task).domain_size > MAX_ENUMERATE:
                 done.append({"circuit": name, "skipped": "domain too large to enumerate"})
             else:
-                done.append(run_one(catalog, name, args.out, args.by))
+                big = task_from_key(catalog.get(name).task).domain_size > args.big
+                done.append(run_one(catalog, name, args.out, ["magnitude"] if big else args.by))
             results_path.write_text(json.dumps(done, indent=1))
             print(json.dumps(done[-1]), flush=True)
 

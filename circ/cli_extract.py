@@ -47,6 +47,7 @@ def _opened(db: str | None) -> Iterator[Catalog]:
     from circ.runtime.values import InputError
     from circ.settings import Settings
 
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small circuits: one thread is faster on a shared CPU (MEASURED.md)
     try:
         with Catalog.open(Settings.from_env(db=db)) as catalog:
@@ -54,6 +55,8 @@ def _opened(db: str | None) -> Iterator[Catalog]:
     except (CatalogError, StoreError, ConfigError, InputError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _certifier(catalog: Catalog):

@@ -28,6 +28,11 @@ def _verdict(accuracy: float, n: int, whole: bool) -> Text:
     return Text(f"{_percent(accuracy)} of {n:,} inputs ({how})", style=style)
 
 
+def _short(text: str, n: int = 100) -> str:
+    """A long label cut for a table; the catalog and the JSON keep it whole."""
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
 def _files(files) -> Text:
     return Text("\n".join(str(f) for f in files), style="dim")
 
@@ -143,7 +148,9 @@ def labels_table(labels: list[Any], title: str = "feature labels") -> Table:
             f"; {fourier if isinstance(fourier, str) else fourier['text']}" if fourier else ""
         )
         top = ", ".join(t["input"] for t in d.get("top", [])[:3])
-        table.add_row(f"L{d['layer']}.f{d['feature']}", Text(text), checked, f"{d['fires']:,}", Text(top))
+        table.add_row(
+            f"L{d['layer']}.f{d['feature']}", Text(_short(text)), checked, f"{d['fires']:,}", Text(top)
+        )
     return table
 
 
@@ -170,7 +177,9 @@ def graph_view(report: GraphReport) -> Group:
             continue
         nid = node_id(node, att.n_layers)
         act = f"{node.activation:.3f}" if node.kind == "cross layer transcoder" else ""
-        nodes.add_row(nid, node.kind, act, f"{float(pruned.influence[i]):.4f}", Text(clerps.get(nid, "")))
+        nodes.add_row(
+            nid, node.kind, act, f"{float(pruned.influence[i]):.4f}", Text(_short(clerps.get(nid, "")))
+        )
         shown += 1
         if shown == 10:
             break

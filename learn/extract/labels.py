@@ -251,8 +251,9 @@ def _candidate(fire_v, total_v, name, low, events, where, position):
 
 
 def _fourier(domain: Domain, acts: torch.Tensor, names: list[str]) -> dict[str, object] | None:
-    """For arguments that are all one Mod[p] token each (1 or 2 of them): the share of the activation's
-    variance in its strongest Fourier mode, as a frequency of a, b, a + b or a − b."""
+    """For arguments that are all one Mod[p] token each (1 or 2 of them): the key frequency k whose
+    modes (every (k_a, k_b) with each component 0 or ±k) hold most of the activation's variance, that
+    share, and the single strongest mode in words (a, b, a + b or a − b)."""
     types = domain.task.arg_types
     if not (1 <= len(types) <= 2 and all(isinstance(t, T.ModT) for t in types)):
         return None
@@ -260,28 +261,36 @@ def _fourier(domain: Domain, acts: torch.Tensor, names: list[str]) -> dict[str, 
     if any(t.p != p for t in types) or domain.size != p ** len(types):
         return None
     grid = acts.double().reshape((p,) * len(types))  # domain order: a major, b minor
-    spectrum = np.fft.fftn((grid - grid.mean()).numpy())
-    power = np.abs(spectrum) ** 2
+    power = np.abs(np.fft.fftn((grid - grid.mean()).numpy())) ** 2
     total = power.sum()
     if total <= 0:
         return None
-    flat = np.argsort(power.flatten())[::-1]
-    index = np.unravel_index(flat[0], power.shape)
-    ks = [int(k) if k <= p // 2 else int(k) - p for k in index]
-    conjugate = tuple((-k) % p for k in index)
-    share = float((power[index] + (power[conjugate] if conjugate != tuple(index) else 0)) / total)
-    if len(ks) == 1:
-        what = f"frequency {abs(ks[0])} of {names[0]}"
+    signed = np.where(np.arange(p) <= p // 2, np.arange(p), np.arange(p) - p)
+    magnitude = np.abs(signed)
+    if len(types) == 1:
+        by_k = np.bincount(magnitude, weights=power, minlength=p // 2 + 1)
     else:
-        (ka, kb), (a, b) = ks, names
-        if ka == kb:
-            what = f"frequency {abs(ka)} of {a} + {b}"
-        elif ka == -kb:
-            what = f"frequency {abs(ka)} of {a} − {b}"
-        elif kb == 0:
-            what = f"frequency {abs(ka)} of {a}"
-        elif ka == 0:
-            what = f"frequency {abs(kb)} of {b}"
-        else:
-            what = f"frequencies ({ka}, {kb}) of ({a}, {b})"
-    return {"mode": ks, "share": round(share, 4), "text": f"{share:.0%} of its variance at {what}"}
+        ka, kb = np.meshgrid(magnitude, magnitude, indexing="ij")
+        same = (ka == kb) | (ka == 0) | (kb == 0)
+        by_k = np.bincount(np.maximum(ka, kb)[same], weights=power[same], minlength=p // 2 + 1)
+    k = int(np.argmax(by_k[1:]) + 1)
+    share = float(by_k[k] / total)
+    index = np.unravel_index(int(np.argmax(power)), power.shape)
+    mode = [int(signed[i]) for i in index]
+    if len(mode) == 1:
+        strongest = names[0]
+    else:
+        (ma, mb), (a, b) = mode, names
+        strongest = (
+            f"{a} + {b}"
+            if ma == mb
+            else f"{a} − {b}"
+            if ma == -mb
+            else a
+            if mb == 0
+            else b
+            if ma == 0
+            else f"({a}, {b})"
+        )
+    text = f"{share:.0%} of its variance at frequency {k} (strongest mode: {strongest})"
+    return {"frequency": k, "share": round(share, 4), "mode": mode, "text": text}

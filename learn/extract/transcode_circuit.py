@@ -1,10 +1,12 @@
 """`circ extract transcoder`: fit transcoders to a catalogued circuit's MLPs, check the replacement
 model on the whole domain, register it when it is a circuit that stays 100%, and label every feature.
 
-The replacement is checked twice where it can run as a plain circuit: through hooks on the original
-model, and as the `CircuitTransformer` the catalog stores (d_mlp = d_sae). Only the second is
-registered, and only when it is right on every input; the `transcoder` extraction on the parent says
-which happened and why (`runtime_form`). Labels go in a `feature_labels` extraction.
+Where the replacement can run as a plain circuit (`runtime_form`), it is checked as the
+`CircuitTransformer` the catalog stores (d_mlp = d_sae) — the same function as the hooked
+replacement, tested to agree in tests/learn/extract — and registered when it is right on every
+input; otherwise (cross-layer, or top-k that is not ReLU on this domain) it is checked through hooks
+on the original model and the `transcoder` extraction says why it is not a circuit. Labels go in a
+`feature_labels` extraction.
 """
 
 from __future__ import annotations
@@ -111,12 +113,11 @@ def transcode_circuit(
     )
     tc = train_transcoders(model, domain, tcfg, options.train, on_step)
     layers = measure(model, tc, domain)
-    hooked = replacement_check(model, tc, domain)
     reason = runtime_form(tc, max(r.max_positive for r in layers))
     runtime_check = child = cert = None
     if reason is None:
         child_cfg, child_state = as_circuit(model, tc)
-        runtime_check = check(circuit_model(child_cfg, child_state), domain)
+        runtime_check = hooked = check(circuit_model(child_cfg, child_state), domain)
         if runtime_check.exact:
             name = options.name or f"{parent.name}.transcoder"
             child, cert, _ = register_child(
@@ -126,6 +127,8 @@ def transcode_circuit(
             reason = (
                 f"its replacement is wrong on {runtime_check.n_wrong:,} of {runtime_check.n_checked:,} inputs"
             )
+    else:
+        hooked = replacement_check(model, tc, domain)
     artefact = tc.to_bytes({"parent": parent.ref, "task": parent.task})
     summary = {
         "architecture": tcfg.architecture,

@@ -17,7 +17,7 @@ from circ.learn.train import train
 from circ.settings import packaged_catalog_dir
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def one_thread() -> Iterator[None]:
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # small models on a shared CPU: one thread is faster

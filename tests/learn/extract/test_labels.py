@@ -54,6 +54,11 @@ def test_fourier_finds_the_frequency_of_a_sum() -> None:
     acts = torch.tensor(np.cos(2 * math.pi * 2 * (a + b) / 7), dtype=torch.float32)
     found = _fourier(domain, acts, ["a", "b"])
     assert found is not None and found["share"] > 0.99
-    assert found["text"] == "100% of its variance at frequency 2 of a + b"
+    assert found["text"] == "100% of its variance at frequency 2 (strongest mode: a + b)"
     diff = torch.tensor(np.sin(2 * math.pi * 3 * (a - b) / 7), dtype=torch.float32)
-    assert "frequency 3 of a − b" in _fourier(domain, diff, ["a", "b"])["text"]
+    assert "frequency 3 (strongest mode: a − b)" in _fourier(domain, diff, ["a", "b"])["text"]
+    # a product of one frequency in a and in b spreads over four modes, all of frequency 3
+    product = torch.tensor(
+        np.cos(2 * math.pi * 3 * a / 7) * np.cos(2 * math.pi * 3 * b / 7), dtype=torch.float32
+    )
+    assert _fourier(domain, product, ["a", "b"])["share"] > 0.99
