@@ -126,6 +126,53 @@ def two_layer(catalog: Catalog, task_name: str, out: Path) -> dict:
     return row
 
 
+def markdown(rows: list[dict]) -> str:
+    """results.json as the RESULTS.md tables."""
+    lines = [
+        "| circuit | domain | heads | neurons (magnitude / attribution) | nonzero params | sparsity"
+        " | min margin before → after | CPR zero / mean | s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        if "skipped" in r:
+            continue
+        m, a = r["prune_magnitude"], r.get("prune_attribution")
+        neurons = f"{'+'.join(map(str, m['neurons'][0]))} → {'+'.join(map(str, m['neurons'][1]))}"
+        if a:
+            neurons += f" / {'+'.join(map(str, a['neurons'][1]))}"
+        heads = f"{'+'.join(map(str, m['heads'][0]))} → {'+'.join(map(str, m['heads'][1]))}"
+        seconds = m["seconds"] + (a["seconds"] if a else 0)
+        cert = "" if m["certified"] and (not a or a["certified"]) else " (NOT certified)"
+        nonzero = f"{m['nonzero'][0]:,} → {m['nonzero'][1]:,}"
+        lines.append(
+            f"| {r['circuit']} | {r['domain']:,} | {heads} | {neurons} | {nonzero}"
+            f" | {m['sparsity']:.1%}{cert} | {m['margin'][0]:.3f} → {m['margin'][1]:.3f}"
+            f" | {m['cpr']['zero']:.2f} / {m['cpr']['mean']:.2f} | {seconds:.0f} |"
+        )
+    lines += [
+        "",
+        "| circuit | d_sae | FVU | L0 | dead | replacement (whole domain) | registered"
+        " | labels exact / live | s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        for key in ("transcoder", "cross_layer_transcoder"):
+            t = r.get(key)
+            if not t:
+                continue
+            name = r["circuit"] + (" (cross-layer)" if key == "cross_layer_transcoder" else "")
+            acc = "100%" if t["replacement_wrong"] == 0 else f"{t['replacement_wrong']:,} wrong"
+            fvu = " / ".join(f"{x:.4f}" for x in t["fvu"])
+            l0 = " / ".join(f"{x:.1f}" for x in t["l0"])
+            dead = " / ".join(map(str, t["dead"]))
+            registered = t["circuit"] or "no"
+            lines.append(
+                f"| {name} | {t['d_sae']} | {fvu} | {l0} | {dead} | {acc} | {registered} |"
+                f" {t['labels_exact']} / {t['labels_live']} | {t['seconds']:.0f} |"
+            )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, required=True)
@@ -133,11 +180,15 @@ def main() -> None:
     parser.add_argument("--by", nargs="*", default=["magnitude", "attribution"])
     parser.add_argument("--big", type=int, default=10**5, help="domains larger than this: magnitude only")
     parser.add_argument("--two-layer", nargs="*", default=None, help="tasks to train as two-layer circuits")
+    parser.add_argument("--table", action="store_true", help="print results.json as markdown and stop")
     args = parser.parse_args()
     torch.set_num_threads(1)
     args.out.mkdir(parents=True, exist_ok=True)
     results_path = args.out / "results.json"
     done = json.loads(results_path.read_text()) if results_path.exists() else []
+    if args.table:
+        print(markdown(done))
+        return
     with Catalog(
         f"sqlite:///{args.out / 'catalog.db'}", args.out / "blobs", packaged=packaged_catalog_dir()
     ) as catalog:

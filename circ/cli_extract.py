@@ -55,6 +55,9 @@ def _opened(db: str | None) -> Iterator[Catalog]:
     except (CatalogError, StoreError, ConfigError, InputError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
+    except OSError as exc:  # --out not writable, or a file where a directory should be
+        typer.echo(f"error: out: {exc.strerror}: {exc.filename}", err=True)
+        raise typer.Exit(1) from None
     finally:
         torch.set_num_threads(threads)
 

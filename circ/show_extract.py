@@ -137,20 +137,22 @@ def transcoder_view(report: TranscoderReport) -> Group:
 
 def labels_table(labels: list[Any], title: str = "feature labels") -> Table:
     """Rows from `FeatureLabel`s or from their dicts as an extraction summary stores them."""
+    rows = [x if isinstance(x, dict) else x.to_dict() for x in labels]
+    fourier = [d.get("fourier") for d in rows]
+    fourier = [f if isinstance(f, str) or f is None else f["text"] for f in fourier]
     table = Table(title=title, header_style="bold")
-    for column in ("feature", "description", "checked", "fires", "top inputs"):
+    columns = (
+        ["feature", "description", "checked", "fires"]
+        + (["Fourier"] if any(fourier) else [])
+        + ["top inputs"]
+    )
+    for column in columns:
         table.add_column(column, overflow="fold")
-    for x in labels:
-        d = x if isinstance(x, dict) else x.to_dict()
+    for d, f in zip(rows, fourier, strict=True):
         checked = "exact" if d["exact"] else f"{d['agreement']:.1%} agree"
-        fourier = d.get("fourier")
-        text = d["description"] + (
-            f"; {fourier if isinstance(fourier, str) else fourier['text']}" if fourier else ""
-        )
         top = ", ".join(t["input"] for t in d.get("top", [])[:3])
-        table.add_row(
-            f"L{d['layer']}.f{d['feature']}", Text(_short(text)), checked, f"{d['fires']:,}", Text(top)
-        )
+        cells = [f"L{d['layer']}.f{d['feature']}", Text(_short(d["description"])), checked, f"{d['fires']:,}"]
+        table.add_row(*cells, *([Text(f or "")] if any(fourier) else []), Text(top))
     return table
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
+from circ.learn.errors import ConfigError
 from circ.learn.extract.attribution import EMBEDDING, ERROR, FEATURE, LOGIT, Attribution
 
 
@@ -75,7 +76,7 @@ class Pruned:
 def prune_graph(att: Attribution, node_threshold: float = 0.8, edge_threshold: float = 0.98) -> Pruned:
     for name, value in (("node_threshold", node_threshold), ("edge_threshold", edge_threshold)):
         if not 0.0 <= value <= 1.0:
-            raise ValueError(f"{name} must be between 0 and 1, got {value}")
+            raise ConfigError(name, f"must be between 0 and 1, got {value}")
     w = logit_weights(att)
     node_influence = influence(normalized(att.adjacency), w)
     always = _kind_mask(att, EMBEDDING, LOGIT)

@@ -22,6 +22,7 @@ import torch
 from circ.lang import types as T
 from circ.learn.catalog import Catalog, CatalogError, CircuitRecord, ExtractionRecord
 from circ.learn.data import task_from_key
+from circ.learn.errors import ConfigError
 from circ.learn.extract.attribution import FEATURE, Attribution, attribute
 from circ.learn.extract.domain import whole_domain
 from circ.learn.extract.faithfulness import Curve, feature_means, graph_curve, plot_curves
@@ -107,6 +108,13 @@ def _clerps(catalog: Catalog, ref: str, transcoder_id: int) -> dict[tuple[int, i
 def graph_circuit(
     catalog: Catalog, ref: str, values: list[object], options: GraphOptions = GraphOptions(), *, out: Path
 ) -> GraphReport:
+    for name in ("node_threshold", "edge_threshold", "desired_logit_prob"):
+        value = getattr(options, name)
+        if not 0.0 <= value <= 1.0:
+            raise ConfigError(name, f"must be between 0 and 1, got {value}")
+    if options.max_n_logits < 1:
+        raise ConfigError("max_n_logits", f"must be at least 1, got {options.max_n_logits}")
+    out.mkdir(parents=True, exist_ok=True)  # first: a bad --out fails before anything is recorded
     record = catalog.get(ref)
     task = task_from_key(record.task)
     model = catalog.load_model(record.ref)
@@ -153,7 +161,6 @@ def graph_circuit(
     means = feature_means(model, tc, whole_domain(task).sample(MEAN_ROWS))
     curves = {a: graph_curve(model, tc, att, order, a, means) for a in ("zero", "mean")}
 
-    out.mkdir(parents=True, exist_ok=True)
     graph_path = out / f"{slug}.json"
     write_atomic(graph_path, json.dumps(data, indent=1).encode())
     meta_path = out / "graph-metadata.json"

@@ -75,6 +75,8 @@ def prune_circuit(
     out: Path | None = None,
     on_trial: OnTrial | None = None,
 ) -> PruneReport:
+    if out is not None:  # first: a bad --out fails before anything is recorded
+        out.mkdir(parents=True, exist_ok=True)
     parent = catalog.get(ref)
     domain = whole_domain(task_from_key(parent.task))
     model = catalog.load_model(parent.ref)
@@ -101,7 +103,6 @@ def prune_circuit(
     }
     files = []
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
         weights = out / f"{child.name}.safetensors"
         write_atomic(weights, data)
         plot = out / f"{child.name}.faithfulness.png"

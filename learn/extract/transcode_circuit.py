@@ -92,6 +92,8 @@ def transcode_circuit(
     arg_names: list[str] | None = None,
     on_step=None,
 ) -> TranscoderReport:
+    if out is not None:  # first: a bad --out fails before anything is recorded
+        out.mkdir(parents=True, exist_ok=True)
     parent = catalog.get(ref)
     task = task_from_key(parent.task)
     domain = whole_domain(task)

@@ -109,9 +109,40 @@ def test_bad_graph_inputs_are_one_error_line(env, transcoded) -> None:
     assert line.startswith("error: input 2: expected Color (0..9), got 12")
     line = one_error(run(env, "extract", "graph", "color.max", "-i", "3", "-i", "1", "--out", env["OUT"]))
     assert "no transcoder extraction yet" in line
+    args = (
+        "extract",
+        "graph",
+        "color.add",
+        "-i",
+        "3",
+        "-i",
+        "1",
+        "--node-threshold",
+        "1.5",
+        "--out",
+        env["OUT"],
+    )
+    assert one_error(run(env, *args)).startswith("error: node_threshold: must be between 0 and 1")
 
 
 def test_unknown_circuits_and_big_domains_are_one_error_line(env) -> None:
     assert "unknown circuit" in one_error(run(env, "extract", "prune", "color.nope"))
     line = one_error(run(env, "extract", "prune", "grid5.rot90"))
     assert "too many to enumerate" in line or "enumerated" in line
+
+
+def test_bad_transcoder_options_are_one_error_line(env) -> None:
+    line = one_error(run(env, "extract", "transcoder", "color.add", "--cross-layer", "--out", env["OUT"]))
+    assert line.startswith("error: cross_layer: color.add has one layer")
+    line = one_error(
+        run(env, "extract", "transcoder", "color.add", "--architecture", "topk", "--out", env["OUT"])
+    )
+    assert line.startswith("error: k: a topk transcoder needs")
+
+
+def test_an_out_that_is_a_file_is_one_error_line(env, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    line = one_error(run(env, "extract", "prune", "bool.not", "--out", str(blocker / "sub")))
+    assert line.startswith("error: out: ")
+    assert "bool.not.pruned" not in run(env, "catalog", "list").stdout  # nothing recorded
