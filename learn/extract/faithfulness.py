@@ -15,6 +15,8 @@ beside it: a pruned circuit sits on its own curve at 100%.
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -224,7 +226,7 @@ def plot_curves(curves: dict[str, Curve], path: Path, title: str, mark: float | 
     ax.set_title(title)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.{id(fig)}.tmp{path.suffix}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp{path.suffix}")
     fig.savefig(tmp)
     plt.close(fig)
     tmp.replace(path)

@@ -4,6 +4,8 @@ red for negative effects, their opacity by |weight| and node size by influence."
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 
 from circ.learn.extract.attribution import EMBEDDING, ERROR, FEATURE, LOGIT, Attribution
@@ -95,7 +97,7 @@ def plot_graph(att: Attribution, pruned: Pruned, paths: list[Path], title: str) 
         ax.spines[spine].set_visible(False)
     fig.tight_layout()
     for path in paths:
-        tmp = path.with_name(f".{path.name}.tmp{path.suffix}")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp{path.suffix}")
         fig.savefig(tmp)
         tmp.replace(path)
     plt.close(fig)
