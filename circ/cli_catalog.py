@@ -95,6 +95,9 @@ def show(name: NameArg, db: DbOpt = None) -> None:
         path = catalog.weights_path(record)
         runs = catalog.training_runs(record.ref) if record.id is not None else []
         extractions = catalog.extractions(record.ref)
+        from circ.show_extract import derived_from  # a pruned or transcoder circuit names its parent
+
+        parent = derived_from(catalog.load_weights(record.ref))
     info = Table.grid(padding=(0, 2))
     info.add_column(style="bold")
     info.add_column(overflow="fold")
@@ -110,6 +113,7 @@ def show(name: NameArg, db: DbOpt = None) -> None:
         ("weights", f"{record.weights_sha256}\n{path}"),
         ("created", record.created.isoformat(timespec="seconds")),
         ("training runs", ", ".join(f"#{r.id} seed {r.seed} {r.status}" for r in runs) or "—"),
+        *([("derived from", parent)] if parent else []),
     ]
     for key, value in rows:
         info.add_row(key, Text(value))

@@ -240,6 +240,20 @@ def _headline(row: ExtractionRecord) -> str:
     return ""
 
 
+def derived_from(weights: bytes) -> str | None:
+    """`mod97.add@1 (prune)` for a circuit extraction registered, from its weights' metadata."""
+    import json
+
+    try:
+        size = int.from_bytes(weights[:8], "little")
+        meta = json.loads(weights[8 : 8 + size]).get("__metadata__") or {}
+    except ValueError:
+        return None
+    if "parent" not in meta:
+        return None
+    return f"{meta['parent']} ({meta.get('extraction', 'extraction')})"
+
+
 def extractions_view(rows: list[ExtractionRecord], labels_shown: int = 12) -> Group | None:
     """The table of a circuit's extraction rows, and the newest feature labels."""
     if not rows:

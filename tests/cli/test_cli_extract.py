@@ -4,6 +4,7 @@ what they register, the files they write, one-line errors, and that `circ run` r
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,8 @@ def test_prune_registers_a_certified_circuit(env, pruned) -> None:
     assert (Path(env["OUT"]) / "color.add.pruned.faithfulness.png").stat().st_size > 0
     listed = run(env, "catalog", "list")
     assert "color.add.pruned" in listed.stdout and "100.00% full" in listed.stdout
+    shown = run(env, "catalog", "show", "color.add.pruned")
+    assert shown.exit_code == 0 and re.search(r"derived from\s+color\.add@1 \(prune\)", shown.stdout)
 
 
 def test_the_runtime_runs_the_pruned_circuit_unchanged(env, pruned, tmp_path: Path) -> None:
