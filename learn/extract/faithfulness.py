@@ -10,7 +10,8 @@ for a metric m: here the logit difference between the right answer and the stron
 averaged over inputs and output positions (for a graph: the answer the model gives on its one input).
 CPR is the area under f over the fraction of units kept (higher is better), CMD the area between f
 and 1 (0 is best), both by the trapezoid rule over `FRACTIONS`. The accuracy of each C_k is kept
-beside it: a pruned circuit sits on its own curve at 100%.
+beside it: a pruned circuit sits on its own curve at 100% (exactly so when it has one layer: pruning
+zeroes the removed heads of earlier layers, which have no bias to fold a mean into).
 """
 
 from __future__ import annotations
