@@ -129,8 +129,8 @@ def two_layer(catalog: Catalog, task_name: str, out: Path) -> dict:
 def markdown(rows: list[dict]) -> str:
     """results.json as the RESULTS.md tables."""
     lines = [
-        "| circuit | domain | heads | neurons (magnitude / attribution) | nonzero params | sparsity"
-        " | min margin before → after | CPR zero / mean | s |",
+        "| circuit | inputs | heads | neurons (magnitude / attribution) | nonzero params (magnitude)"
+        " | sparsity (magnitude / attribution) | min margin before → after | CPR zero / mean | s |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
@@ -144,9 +144,11 @@ def markdown(rows: list[dict]) -> str:
         seconds = m["seconds"] + (a["seconds"] if a else 0)
         cert = "" if m["certified"] and (not a or a["certified"]) else " (NOT certified)"
         nonzero = f"{m['nonzero'][0]:,} → {m['nonzero'][1]:,}"
+        also = f" / {a['sparsity']:.1%}" if a else ""
         lines.append(
             f"| {r['circuit']} | {r['domain']:,} | {heads} | {neurons} | {nonzero}"
-            f" | {m['sparsity']:.1%}{cert} | {m['margin'][0]:.3f} → {m['margin'][1]:.3f}"
+            f" | {m['sparsity']:.1%}{also}{cert}"
+            f" | {m['margin'][0]:.3f} → {m['margin'][1]:.3f}"
             f" | {m['cpr']['zero']:.2f} / {m['cpr']['mean']:.2f} | {seconds:.0f} |"
         )
     lines += [
