@@ -46,25 +46,29 @@ def run_one(catalog: Catalog, name: str, out: Path, methods: list[str]) -> dict:
             certify=lambda ref: certify(catalog, ref),
             out=out / name,
         )
-        r = report.result
-        row[f"prune_{by}"] = {
-            "heads": [list(r.before.heads), list(r.after.heads)],
-            "neurons": [list(r.before.neurons), list(r.after.neurons)],
-            "nonzero": [r.before.nonzero, r.after.nonzero],
-            "sparsity": r.after.sparsity,
-            "margin": [r.base_check.min_margin, r.final_check.min_margin],
-            "certified": report.certificate.certified,
-            "trials": len(r.trials),
-            "cpr": {k: c.cpr for k, c in report.curves.items()},
-            "cmd": {k: c.cmd for k, c in report.curves.items()},
-            "seconds": round(time.perf_counter() - start, 1),
-        }
+        row[f"prune_{by}"] = _prune_row(report, time.perf_counter() - start)
     start = time.perf_counter()
     tr = transcode_circuit(
         catalog, name, TranscoderOptions(), certify=lambda ref: certify(catalog, ref), out=out / name
     )
     row["transcoder"] = _transcoder_row(tr) | {"seconds": round(time.perf_counter() - start, 1)}
     return row
+
+
+def _prune_row(report, seconds: float) -> dict:
+    r = report.result
+    return {
+        "heads": [list(r.before.heads), list(r.after.heads)],
+        "neurons": [list(r.before.neurons), list(r.after.neurons)],
+        "nonzero": [r.before.nonzero, r.after.nonzero],
+        "sparsity": r.after.sparsity,
+        "margin": [r.base_check.min_margin, r.final_check.min_margin],
+        "certified": report.certificate.certified,
+        "trials": len(r.trials),
+        "cpr": {k: c.cpr for k, c in report.curves.items()},
+        "cmd": {k: c.cmd for k, c in report.curves.items()},
+        "seconds": round(seconds, 1),
+    }
 
 
 def _transcoder_row(report) -> dict:
@@ -106,15 +110,7 @@ def two_layer(catalog: Catalog, task_name: str, out: Path) -> dict:
     report = prune_circuit(
         catalog, name, PruneOptions(), certify=lambda ref: certify(catalog, ref), out=out / name
     )
-    r = report.result
-    row["prune_magnitude"] = {
-        "heads": [list(r.before.heads), list(r.after.heads)],
-        "neurons": [list(r.before.neurons), list(r.after.neurons)],
-        "nonzero": [r.before.nonzero, r.after.nonzero],
-        "sparsity": r.after.sparsity,
-        "certified": report.certificate.certified,
-        "seconds": round(time.perf_counter() - start, 1),
-    }
+    row["prune_magnitude"] = _prune_row(report, time.perf_counter() - start)
     for cross in (False, True):
         start = time.perf_counter()
         options = TranscoderOptions(cross_layer=cross, name=f"{name}.{'clt' if cross else 'transcoder'}")
