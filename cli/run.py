@@ -57,9 +57,9 @@ def run(
         raise fail("give one of --input, --inputs or --all")
     trace = trace or trace_all
     settings = Settings.from_env(db=db)
-    device = settings.torch_device()
     start = time.perf_counter()
     with user_errors():
+        device = settings.torch_device()
         compiled = api.compile(file, entry)
         rows = api.Inputs(tuple(input or ()), inputs, all_)
         with settings.open_catalog() as catalog:
