@@ -62,9 +62,45 @@ def read_header(data: bytes) -> WeightsHeader:
         if not isinstance(config, dict):
             raise ValueError("config is not an object")
         shapes = {name: tuple(int(n) for n in t["shape"]) for name, t in header.items()}
+        _check_offsets(header, len(data) - 8 - size)
     except WeightsError:
         raise
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise WeightsError(f"weights: not a circ circuit safetensors file ({exc})") from None
     n_params = sum(math.prod(shape) for shape in shapes.values())
     return WeightsHeader(config, n_params, shapes, dict(meta))
+
+
+_DTYPE_BYTES = {
+    "F64": 8,
+    "F32": 4,
+    "F16": 2,
+    "BF16": 2,
+    "I64": 8,
+    "I32": 4,
+    "I16": 2,
+    "I8": 1,
+    "U8": 1,
+    "BOOL": 1,
+}
+
+
+def _check_offsets(header: dict, payload: int) -> None:
+    """Every tensor's byte range lies in the payload and matches its shape and dtype, and the ranges
+    tile the payload exactly: a truncated or padded file is refused at import, not at run."""
+    spans = []
+    for name, t in header.items():
+        begin, end = (int(x) for x in t["data_offsets"])
+        size = _DTYPE_BYTES.get(t["dtype"])
+        if size is None:
+            raise ValueError(f"{name}: dtype {t['dtype']!r}")
+        if not 0 <= begin <= end or end - begin != size * math.prod(int(n) for n in t["shape"]):
+            raise ValueError(f"{name}: byte range {begin}..{end} does not match its shape")
+        spans.append((begin, end))
+    covered = 0
+    for begin, end in sorted(spans):
+        if begin != covered:
+            raise ValueError("tensor byte ranges overlap or leave gaps")
+        covered = end
+    if covered != payload:
+        raise ValueError(f"the payload has {payload} bytes, the tensors {covered} (truncated or padded)")

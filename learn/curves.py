@@ -11,15 +11,15 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from circ.learn.atomic import save_figure, write_atomic
+
 Record = dict[str, float]
 METRICS = ("train_loss", "train_acc", "val_loss", "val_acc", "weight_norm")
 
 
 def save_curves(path: Path, curves: Mapping[str, Sequence[Record]]) -> None:
     """`curves`: run name → records."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(curves, indent=1))
-    tmp.replace(path)
+    write_atomic(path, json.dumps(curves, indent=1).encode())
 
 
 def load_curves(path: Path) -> dict[str, list[Record]]:
@@ -104,5 +104,5 @@ def plot_curves(path: Path, curves: Mapping[str, Sequence[Record]], title: str =
     if lines or extra:
         fig.suptitle("\n".join([*lines, "; ".join(extra)] if extra else lines), fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path, dpi=110)
     plt.close(fig)

@@ -30,11 +30,8 @@ Pass `all_positions=True` for activations (and logits) at every position.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +44,7 @@ from torch import nn
 from circ.circuit.config import ModelConfig
 from circ.circuit.weights import FORMAT, canonical
 from circ.lang.errors import ConfigError
+from circ.learn.atomic import write_atomic
 
 try:  # optional: the GPU extra; used for half-precision CUDA tensors only
     from flash_attn import flash_attn_func  # type: ignore[import-not-found]
@@ -246,20 +244,6 @@ def weight_bytes(
     meta = {"format": FORMAT, "config": json.dumps(cfg.to_dict(), sort_keys=True), **(metadata or {})}
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
     return canonical(save(tensors, metadata=meta))
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """A unique temp file beside `path`, then a rename: a reader never sees half a file, and two
-    writers never share a temp name."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def load_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], ModelConfig, dict[str, str]]:

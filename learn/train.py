@@ -30,6 +30,7 @@ import torch.nn.functional as F
 
 from circ.lang.errors import ConfigError
 from circ.learn.analyse.cleanup import GINI, SpectrumProbe, cleanup_done
+from circ.learn.atomic import write_atomic
 from circ.learn.checkpoint import load_checkpoint, save_checkpoint
 from circ.learn.curves import Record, loss_spikes, plot_curves, save_curves
 from circ.learn.data import Split, make_split
@@ -431,7 +432,7 @@ def write_outputs(out: Path, results: Sequence[RunResult]) -> None:
         }
         for r in results
     ]
-    (out / "runs.json").write_text(json.dumps(summary, indent=1))
+    write_atomic(out / "runs.json", json.dumps(summary, indent=1).encode())
     plot_curves(out / "curves.png", curves, title=run_title(results), note=eval_note(results))
 
 

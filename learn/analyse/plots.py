@@ -15,6 +15,7 @@ from circ.learn.analyse.cleanup import GINI
 from circ.learn.analyse.mechanism import FourierAnalysis
 from circ.learn.analyse.neurons import SINGLE_SHARE
 from circ.learn.analyse.trajectory import Phases, Point
+from circ.learn.atomic import save_figure
 from circ.learn.curves import Record
 
 PHASE_COLOURS = {"memorisation": "#f4cccc", "circuit formation": "#fff2cc", "clean-up": "#d9ead3"}
@@ -59,7 +60,7 @@ def plot_spectrum(a: FourierAnalysis, path: Path, title: str) -> None:
     axes[-1, 0].set_xlabel("frequency k (red: key frequencies)")
     fig.suptitle(_wrap(f"{title}\n{a.headline()}"), fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path, dpi=110)
     plt.close(fig)
 
 
@@ -91,7 +92,7 @@ def plot_neurons(a: FourierAnalysis, path: Path, title: str) -> None:
         ax.title.set_fontsize(9)
     fig.suptitle(_wrap(title), fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path, dpi=110)
     plt.close(fig)
 
 
@@ -149,7 +150,7 @@ def plot_progress(
         ax.title.set_fontsize(9)
     fig.suptitle(_wrap(title), fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path, dpi=110)
     plt.close(fig)
 
 
@@ -172,7 +173,7 @@ def plot_attention(patterns: torch.Tensor, path: Path, title: str, labels: Seque
     text = f"{title}: mean attention, query (rows) → key (columns)"
     fig.suptitle(_wrap(text, width=max(40, 16 * n_heads)), fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path, dpi=110)
     plt.close(fig)
 
 
@@ -188,5 +189,5 @@ def plot_attribution(attr: Attribution, path: Path, title: str) -> None:
     fig.suptitle(
         _wrap(f"{title}: for {agree} outputs the most influential input is the reference's"), fontsize=9
     )
-    fig.savefig(path, dpi=110)
+    save_figure(fig, path, dpi=110)
     plt.close(fig)

@@ -9,8 +9,6 @@ circuits) also gets per-position attribution. The summary's `headline` is what t
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from circ.learn.analyse.plots import (
 )
 from circ.learn.analyse.sources import Subject
 from circ.learn.analyse.trajectory import DEFAULT_WINDOW, Phases, phases, points_json, progress
+from circ.learn.atomic import write_atomic
 from circ.learn.data.domain import sample_inputs
 from circ.learn.data.split import examples
 
@@ -111,7 +110,7 @@ def analyse(subject: Subject, out_dir: Path, window: int = DEFAULT_WINDOW) -> Re
     plot_attention(patterns, files[-1], title, _position_labels(subject))
     report = Report(subject.name, subject.task.key, method, headline, summary, files, fourier, phase)
     files.insert(0, out_dir / "mechanism.json")
-    _write_atomic(files[0], report.artefact())
+    write_atomic(files[0], report.artefact())
     return report
 
 
@@ -134,14 +133,3 @@ def _sample_tokens(subject: Subject) -> torch.Tensor:
 def _position_labels(subject: Subject) -> list[str]:
     iface = subject.task.interface
     return [f"in{i}" for i in range(iface.n_in)] + ["="] * iface.n_out
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

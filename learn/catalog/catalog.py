@@ -300,8 +300,13 @@ class Catalog:
         try:
             with self._read_sessions() as s:
                 yield s
+        except CatalogError:
+            raise
         except SQLAlchemyError as exc:
             raise CatalogError(f"catalog database {_display(self.url)}: {_reason(exc)}") from None
+        except (ValueError, TypeError, KeyError, OverflowError) as exc:  # a row edited by hand, or damaged
+            message = f"catalog database {_display(self.url)} has a damaged row ({type(exc).__name__}: {exc})"
+            raise CatalogError(message) from None
 
     def transaction(self, work: Callable[[Session], T]) -> T:
         """One write transaction (`exchange` imports a whole directory in one). On SQLite BEGIN
@@ -507,6 +512,11 @@ def merge_extractions(s: Session, row: Circuit, extractions: Iterable[Extraction
 
 
 def circuit_record(row: Circuit) -> CircuitRecord:
+    where = f"circuit row #{row.id} ({row.name!r})"
+    if not isinstance(row.config, dict):
+        raise CatalogError(f"{where}: config is not a JSON object")
+    if row.n_params is not None and (isinstance(row.n_params, bool) or not isinstance(row.n_params, int)):
+        raise CatalogError(f"{where}: n_params is not an integer")
     return CircuitRecord(
         name=row.name,
         version=row.version,
@@ -523,6 +533,15 @@ def circuit_record(row: Circuit) -> CircuitRecord:
 
 
 def _certificate(circuit: Circuit, row: Certificate) -> CertificateRecord:
+    record = _certificate_fields(circuit, row)
+    try:
+        check_certification(record, stored=True)  # a hand-edited row is refused like an import
+    except CatalogError as exc:
+        raise CatalogError(f"certificate row #{row.id} of {circuit.name}@{circuit.version}: {exc}") from None
+    return record
+
+
+def _certificate_fields(circuit: Circuit, row: Certificate) -> CertificateRecord:
     return CertificateRecord(
         circuit=circuit.name,
         version=circuit.version,

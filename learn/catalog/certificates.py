@@ -90,8 +90,9 @@ class CertificateRecord(Certification):
     id: int | None = None
 
 
-def check(c: Certification, circuit_sha256: str | None = None) -> None:
-    """Refuse a certificate that claims what it cannot: a `CatalogError` naming the field."""
+def check(c: Certification, circuit_sha256: str | None = None, *, stored: bool = False) -> None:
+    """Refuse a certificate that claims what it cannot: a `CatalogError` naming the field. `stored`:
+    a row read back, which may predate a rule (a schema-1 sample did not record its size)."""
     if c.method not in METHODS:
         raise CatalogError(f"method: must be one of {', '.join(METHODS)}, got {c.method!r}")
     if isinstance(c.domain_size, bool) or not isinstance(c.domain_size, int) or c.domain_size < 1:
@@ -99,7 +100,7 @@ def check(c: Certification, circuit_sha256: str | None = None) -> None:
     n = c.n_checked
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or not 0 < n <= c.domain_size):
         raise CatalogError(f"n_checked: must be between 1 and domain_size={c.domain_size}, got {n!r}")
-    if c.method == "sampled" and n is None:
+    if c.method == "sampled" and n is None and not stored:
         raise CatalogError("n_checked: a sampled certificate must say how many inputs it checked")
     if c.method == "exhaustive" and n not in (None, c.domain_size):
         raise CatalogError(f"n_checked: an exhaustive certificate checks all {c.domain_size}, got {n}")

@@ -16,8 +16,6 @@ zeroes the removed heads of earlier layers, which have no bias to fold a mean in
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +23,7 @@ from pathlib import Path
 
 import torch
 
+from circ.learn.atomic import save_figure
 from circ.learn.extract.attribution import FEATURE, Attribution
 from circ.learn.extract.domain import BATCH, Domain, margins
 from circ.learn.extract.replacement import replaced
@@ -227,7 +226,5 @@ def plot_curves(curves: dict[str, Curve], path: Path, title: str, mark: float | 
     ax.set_title(title)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp{path.suffix}")
-    fig.savefig(tmp)
+    save_figure(fig, path)
     plt.close(fig)
-    tmp.replace(path)

@@ -21,6 +21,7 @@ import torch
 
 from circ.lang import layout
 from circ.lang.errors import ConfigError
+from circ.learn.atomic import write_atomic
 from circ.learn.catalog import Catalog, CatalogError, CircuitRecord, ExtractionRecord
 from circ.learn.data import task_from_key
 from circ.learn.data.tokens import encode_inputs
@@ -40,7 +41,6 @@ from circ.learn.extract.record import (
     json_bytes,
     provenance,
     record_extraction,
-    write_atomic,
 )
 from circ.learn.extract.transcoder import Transcoders
 

@@ -4,10 +4,9 @@ red for negative effects, their opacity by |weight| and node size by influence."
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
+from circ.learn.atomic import save_figure
 from circ.learn.extract.attribution import EMBEDDING, ERROR, FEATURE, LOGIT, Attribution
 from circ.learn.extract.graph import Pruned
 
@@ -97,7 +96,5 @@ def plot_graph(att: Attribution, pruned: Pruned, paths: list[Path], title: str) 
         ax.spines[spine].set_visible(False)
     fig.tight_layout()
     for path in paths:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp{path.suffix}")
-        fig.savefig(tmp)
-        tmp.replace(path)
+        save_figure(fig, path)
     plt.close(fig)

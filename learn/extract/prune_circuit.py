@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from circ.learn.atomic import write_atomic
 from circ.learn.catalog import Catalog, CertificateRecord, CircuitRecord, ExtractionRecord
 from circ.learn.data import task_from_key
 from circ.learn.extract.domain import whole_domain
@@ -25,7 +26,6 @@ from circ.learn.extract.record import (
     provenance,
     record_extraction,
     register_child,
-    write_atomic,
 )
 from circ.learn.extract.units import mean_activations
 

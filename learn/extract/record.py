@@ -11,12 +11,9 @@ parent's row. Methods: `prune`, `transcoder`, `feature_labels`, `attribution_gra
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -115,15 +112,3 @@ def find(catalog: Catalog, ref: str, method: str, extraction_id: int | None) -> 
 
 def json_bytes(data: Any) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` via a uniquely named temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from circ.lang.errors import ConfigError
+from circ.learn.atomic import write_atomic
 from circ.learn.catalog import Catalog, CertificateRecord, CircuitRecord, ExtractionRecord
 from circ.learn.data import task_from_key
 from circ.learn.extract.domain import DomainCheck, check, whole_domain
@@ -29,7 +30,6 @@ from circ.learn.extract.record import (
     provenance,
     record_extraction,
     register_child,
-    write_atomic,
 )
 from circ.learn.extract.replacement import as_circuit, circuit_model, replacement_check, runtime_form
 from circ.learn.extract.train_transcoder import LayerReport, TrainOptions, measure, train_transcoders

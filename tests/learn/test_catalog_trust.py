@@ -4,6 +4,7 @@ further than its weights bear out (issue 13's catalog findings, each reproduced 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -239,3 +240,40 @@ def test_a_proof_over_ten_to_the_25_inputs_is_stored_exactly(tmp_path: Path) -> 
         import_catalog(target, tmp_path / "out")
         again = import_catalog(target, tmp_path / "out")
         assert again.certificates == 0 and target.latest_certificate("mod7.add").n_checked == 10**25
+
+
+DAMAGE = {
+    "config not JSON": ("update circuit set config = 'not json'", "damaged row (JSONDecodeError"),
+    "config a list": ("update circuit set config = '[1, 2]'", "config is not a JSON object"),
+    "created not a date": ("update circuit set created = 'yesterday'", "damaged row (ValueError"),
+    "n_params not a number": ("update circuit set n_params = 'x'", "n_params is not an integer"),
+    "domain_size not a number": ("update certificate set domain_size = 'lots'", "damaged row (ValueError"),
+    "counterexamples not JSON": (
+        "update certificate set counterexamples = '{'",
+        "damaged row (JSONDecodeError",
+    ),
+    "accuracy 7.5": ("update certificate set accuracy = 7.5", "accuracy: must be between 0 and 1, got 7.5"),
+    "certificate created not a date": ("update certificate set created = 'x'", "damaged row (ValueError"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGE))
+def test_a_damaged_database_row_is_one_catalog_error(case: str, tmp_path: Path) -> None:
+    sql, expected = DAMAGE[case]
+    with catalog_at(tmp_path) as catalog:
+        two_circuits(catalog)
+        ref = catalog.get("mod7.add")
+        catalog.add_certificate(ref.ref, certificate(49, sha=ref.weights_sha256))
+    with sqlite3.connect(tmp_path / "c.db") as db:
+        db.execute(sql)
+    with catalog_at(tmp_path) as catalog, pytest.raises(CatalogError, match=re.escape(expected)):
+        catalog.circuits()
+        catalog.latest_certificate("mod7.add")
+
+
+def test_a_truncated_or_padded_blob_is_refused_on_import(tmp_path: Path) -> None:
+    data = blob("mod_add[p=7]")
+    with catalog_at(tmp_path) as catalog:
+        for bad in (data[:-4], data + b"\0" * 4):
+            with pytest.raises(CatalogError, match="truncated or padded"):
+                catalog.register_circuit("mod7.add", SIG, "", "mod_add[p=7]", None, bad)
