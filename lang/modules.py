@@ -108,6 +108,10 @@ def _visit(path, text, modules, sources, imports, keys: dict[Path, str], stack: 
         if not isinstance(item, ast.Use):
             continue
         target = _resolve(item, path)
+        project = next(iter(keys)).parent  # the root file's folder: `use` only descends from it
+        if item.path[0] != "stdlib" and not target.resolve().is_relative_to(project):
+            where = f"`use {'.'.join(item.path)}` leads outside the program's folder {project}"
+            raise CircError([error(item.span, f"{where} (through a symbolic link, to {target.resolve()})")])
         key = keys.setdefault(target.resolve(), _shown(target))
         if key in stack or key == path:
             cycle = " → ".join([*stack[stack.index(key) :], path, key] if key in stack else [path, key])

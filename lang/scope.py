@@ -195,9 +195,10 @@ def resolve_type(scopes: Scopes, module: str, texpr: ast.TypeExpr, aliasing: tup
 
 def _bounded(t: T.Type, span: ast.Span, report) -> T.Type:
     """A Seq or Grid whose values have at most MAX_LEAVES scalars (each is a column at run time)."""
-    if isinstance(t, T.SeqT) and isinstance(t.elem, Unknown):
+    try:
+        leaves = T.width(t)
+    except TypeError:  # an element that is not a value type: reported where it is written
         return t
-    leaves = T.width(t)
     if leaves > MAX_LEAVES:
         report(error(span, f"a value of `{t}` has {leaves:,} scalars; circ allows at most {MAX_LEAVES:,}"))
         return UNKNOWN

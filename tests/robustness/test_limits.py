@@ -52,6 +52,15 @@ def use_chain(tmp: Path) -> list[str]:
     return ["check", str(tmp / "p.circ")]
 
 
+def symlink_out(tmp: Path) -> list[str]:
+    (tmp / "outside").mkdir()
+    (tmp / "outside" / "x.circ").write_text("fn f(a: Bool) -> Bool { a }\n")
+    (tmp / "proj" / "lib").mkdir(parents=True)
+    (tmp / "proj" / "lib" / "x.circ").symlink_to(tmp / "outside" / "x.circ")
+    (tmp / "proj" / "p.circ").write_text("use lib.x;\nfn main(a: Bool) -> Bool { f(a) }\n")
+    return ["check", str(tmp / "proj" / "p.circ")]
+
+
 def fifo(tmp: Path) -> list[str]:
     os.mkfifo(tmp / "p.circ")
     return ["check", str(tmp / "p.circ")]
@@ -89,6 +98,7 @@ CASES: dict[str, tuple[Make, str]] = {
         "functions inlined more than",
     ),
     "use chain": (use_chain, "`use` chains deeper than"),
+    "use through a symlink out of the folder": (symlink_out, "leads outside the program's folder"),
     "integer literal of 5,000 digits": (
         program("fn main(a: Int[0, " + "9" * 5000 + "]) -> Bool { true }"),
         "does not fit in 64 bits",
