@@ -14,7 +14,7 @@ from circ.lang.diagnostics import render
 from circ.lang.layout import format_value
 from circ.learn.catalog import CertificateRecord
 from circ.verify.circuits import CircuitCheck
-from circ.verify.properties import PropertyResult
+from circ.verify.properties import BUDGET_S, PropertyResult
 from circ.verify.prove import Obligation
 from circ.verify.report import Report, format_bound
 
@@ -119,6 +119,8 @@ def _properties(properties: tuple[PropertyResult, ...]) -> Table:
             result = Text(f"failed (shrunk in {p.shrinks} more runs)", style="red")
         else:
             result = Text("passed" + ("" if p.no_reference is None else " (contracts only)"), style="green")
+            if p.out_of_time:
+                result.append(f" (stopped at the {BUDGET_S:.0f} s budget)", style="yellow")
         table.add_row(p.function, str(p.examples), str(p.skipped), result, f"{p.seconds:.2f} s")
     return table
 
@@ -228,5 +230,6 @@ def _property_json(p: PropertyResult) -> dict:
         "passed": p.passed,
         "unavailable": p.unavailable,
         "no_reference": p.no_reference,
+        "out_of_time": p.out_of_time,
         "failure": failure,
     }

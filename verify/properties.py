@@ -46,6 +46,9 @@ class Failure:
     signature: str
 
 
+BUDGET_S = 60.0  # property tests per function: a slow program stops here, its count says how far it got
+
+
 @dataclass(frozen=True)
 class PropertyResult:
     function: str
@@ -56,6 +59,7 @@ class PropertyResult:
     failure: Failure | None = None
     unavailable: str | None = None  # why the compiled program could not run at all
     no_reference: str | None = None  # why there is no reference program (contracts are still checked)
+    out_of_time: bool = False  # stopped at BUDGET_S with fewer inputs than asked (the count says how many)
 
     @property
     def passed(self) -> bool:
@@ -96,6 +100,8 @@ def check_function(
     counts = {"examples": 0, "shrinks": 0, "skipped": 0}
 
     def fails(row: dict[str, object]) -> bool:
+        if time.perf_counter() - start > BUDGET_S and not counts["shrinks"]:
+            raise _OutOfTime
         if not runner.admits(row):
             counts["skipped"] += 1
             return False
@@ -106,7 +112,7 @@ def check_function(
     config = settings(
         max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck)
     )
-    failure = None
+    failure, out_of_time = None, False
     threads = torch.get_num_threads()
     # One row at a time is far too small to split across threads; on a busy CPU the thread pool's
     # synchronisation made each tiny forward pass 50× slower (6 ms instead of 0.12 ms) here.
@@ -116,6 +122,8 @@ def check_function(
         failure = runner.failure(minimal)
     except NoSuchExample:
         pass
+    except _OutOfTime:
+        out_of_time = True
     finally:
         torch.set_num_threads(threads)
     seconds = time.perf_counter() - start
@@ -128,7 +136,12 @@ def check_function(
         failure,
         None,
         runner.no_reference,
+        out_of_time,
     )
+
+
+class _OutOfTime(Exception):
+    """Raised from inside Hypothesis's search when a function's property tests pass BUDGET_S."""
 
 
 class _Runner:
