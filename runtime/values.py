@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -94,30 +95,38 @@ def rows_from_assignments(assignments: list[str], params: Params) -> list[dict[s
 
 
 def rows_from_jsonl(path: Path, params: Params) -> list[dict[str, object]]:
+    return list(iter_jsonl(path, params))
+
+
+def iter_jsonl(path: Path, params: Params) -> Iterator[dict[str, object]]:
+    """The checked rows of a JSON-lines file, one line at a time (a file of any size in constant memory)."""
     try:
-        lines = path.read_text().splitlines()
+        lines = path.open()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    rows = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}: not JSON (column {exc.colno}: {exc.msg.lower()})") from None
-        if not isinstance(row, dict):
-            raise InputError(f'{path}:{number}: each line must be an object such as {{"x": 3}}')
-        try:
-            unknown = sorted(set(row) - {n for n, _ in params})
-            if unknown:
-                raise InputError(f"{unknown[0]}: no such parameter")
-            rows.append(_complete(row, params))
-        except InputError as exc:
-            raise InputError(f"{path}:{number}: {exc}") from None
-    if not rows:
+    found = False
+    with lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(
+                    f"{path}:{number}: not JSON (column {exc.colno}: {exc.msg.lower()})"
+                ) from None
+            if not isinstance(row, dict):
+                raise InputError(f'{path}:{number}: each line must be an object such as {{"x": 3}}')
+            try:
+                unknown = sorted(set(row) - {n for n, _ in params})
+                if unknown:
+                    raise InputError(f"{unknown[0]}: no such parameter")
+                found = True
+                yield _complete(row, params)
+            except InputError as exc:
+                raise InputError(f"{path}:{number}: {exc}") from None
+    if not found:
         raise InputError(f"{path}: no rows")
-    return rows
 
 
 def _complete(row: dict[str, object], params: Params) -> dict[str, object]:
@@ -143,15 +152,42 @@ def domain_batch(params: Params, limit: int = DOMAIN_LIMIT) -> list[torch.Tensor
     total = domain_size(params)
     if total > limit:
         raise InputError(f"the input domain has {total:.3g} values; --all enumerates at most {limit:.0e}")
+    return domain_rows(params, 0, total)
+
+
+def domain_rows(params: Params, start: int, stop: int) -> list[torch.Tensor]:
+    """Inputs number `start` … `stop - 1` of the domain in token order: a chunk computed from its
+    indices, so a whole-domain run never holds more of the domain than one chunk."""
     leaves = [leaf for _, t in params for leaf in T.parts(t)]
-    index = torch.arange(total, dtype=torch.long)
+    index = torch.arange(start, stop, dtype=torch.long)
     columns = []
     for leaf in reversed(leaves):  # the last leaf varies fastest
         columns.append(index % leaf.size + leaf.low)
         index = index // leaf.size
-    flat = torch.stack(columns[::-1], dim=1) if columns else torch.zeros(total, 0, dtype=torch.long)
+    flat = torch.stack(columns[::-1], dim=1) if columns else torch.zeros(stop - start, 0, dtype=torch.long)
     sizes = [len(T.parts(t)) for _, t in params]
     return list(torch.split(flat, sizes, dim=1))
+
+
+def domain_chunks(params: Params, rows: int, limit: int = DOMAIN_LIMIT) -> Iterator[list[torch.Tensor]]:
+    """The whole domain, `rows` inputs at a time (checked against `limit` before the first)."""
+    total = domain_size(params)
+    if total > limit:
+        raise InputError(f"the input domain has {total:.3g} values; --all enumerates at most {limit:.0e}")
+    for start in range(0, total, rows):
+        yield domain_rows(params, start, min(total, start + rows))
+
+
+def jsonl_chunks(path: Path, params: Params, rows: int) -> Iterator[list[torch.Tensor]]:
+    """A JSON-lines file, `rows` checked rows at a time, read as it goes."""
+    chunk: list[dict[str, object]] = []
+    for row in iter_jsonl(path, params):
+        chunk.append(row)
+        if len(chunk) == rows:
+            yield to_batch(chunk, params)
+            chunk = []
+    if chunk:
+        yield to_batch(chunk, params)
 
 
 def from_batch(t: T.Type, batch: torch.Tensor) -> list[object]:
