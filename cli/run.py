@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from circ.cli.edge import fail, user_errors
+
+if TYPE_CHECKING:
+    from circ.api import Ran
 
 
 class Backend(StrEnum):
@@ -41,10 +46,19 @@ def run(
     backend: Annotated[
         Backend, typer.Option(help="torch (reference), triton (fused kernels; CUDA), auto (triton on CUDA)")
     ] = Backend.torch,
+    chunk_rows: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            envvar="CIRC_CHUNK_ROWS",
+            help="rows per pass through the program (default: the backend's, measured to stay in cache)",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Run a program on learned circuits from the catalog (the shipped stdlib, then your own)."""
     from circ import api
-    from circ.cli.show_run import json_lines, results_table, trace_tree
+    from circ.cli.show_run import results_table, trace_tree
     from circ.learn.catalog.provider import CatalogProvider
     from circ.settings import Settings
 
@@ -58,19 +72,48 @@ def run(
         compiled = api.compile(file, entry)
         rows = api.Inputs(tuple(input or ()), inputs, all_)
         with settings.open_catalog() as catalog:
-            ran = api.run(compiled, rows, CatalogProvider(catalog, device), backend.value, trace, device)
-    seconds = time.perf_counter() - start
-    if json_:
-        for line in json_lines(ran):
-            sys.stdout.write(line + "\n")
-        return
-    out = Console(soft_wrap=True)
+            provider = CatalogProvider(catalog, device)
+            if trace:  # only the rows shown are traced: a trace keeps every node's value
+                first = next(rows.chunks(compiled.params, max(1, limit)))
+                ran = api.run(compiled, first, provider, backend.value, True, device, chunk_rows)
+            else:
+                chunks = api.run_chunks(compiled, rows, provider, backend.value, device, chunk_rows)
+                ran, total = _stream(chunks, rows.count(compiled.params), limit, json_)
     if trace:  # wrapped to the terminal, never cropped: a trace's values are what it is for
         wrapping = Console()
-        for row in range(min(limit, ran.rows)):
+        for row in range(ran.rows):
             wrapping.print(trace_tree(ran, row, everything=trace_all))
         return
+    if json_:
+        return
+    seconds = time.perf_counter() - start
+    out = Console(soft_wrap=True)
+    assert ran is not None  # every run has a row, and only --json keeps none
     out.print(results_table(ran, limit))
-    if ran.rows > limit:
-        out.print(f"[dim]… {ran.rows - limit:,} more rows (--json prints all)[/]")
-    out.print(f"[dim]{ran.rows:,} row{'' if ran.rows == 1 else 's'} in {seconds:.2f} s[/]", highlight=False)
+    if total > limit:
+        out.print(f"[dim]… {total - limit:,} more rows (--json prints all)[/]")
+    out.print(f"[dim]{total:,} row{'' if total == 1 else 's'} in {seconds:.2f} s[/]", highlight=False)
+
+
+def _stream(chunks: Iterator[Ran], count: int | None, limit: int, json_: bool) -> tuple[Ran | None, int]:
+    """Consume a chunked run: JSON lines written as each chunk finishes, else only the first `limit`
+    rows kept (memory independent of the row count); a progress bar on a terminal when it is long.
+    → the rows kept, and how many rows ran."""
+    from circ import api
+    from circ.cli.show_run import json_lines, row_progress
+
+    kept: list[Ran] = []
+    total = 0
+    progress = row_progress(count)
+    show = progress.console.is_terminal and count != 1
+    with progress if show else contextlib.nullcontext():
+        task = progress.add_task("rows", total=count) if show else None
+        for ran in chunks:
+            if json_:
+                sys.stdout.write("".join(line + "\n" for line in json_lines(ran)))
+            elif total < limit:
+                kept.append(ran.head(limit - total))
+            total += ran.rows
+            if task is not None:
+                progress.update(task, completed=total)
+    return (api.concat(kept) if kept else None), total
