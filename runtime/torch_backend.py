@@ -19,10 +19,12 @@ from circ.learn.model import CircuitTransformer
 # (benchmarks/examples_vs_hand.py, RESULTS.md): 4,096 rows ran the colour programs 1.45–1.55× faster
 # than 65,536, whose [196,608 × 64] @ [64 × 64] matmuls fall out of cache (32 vs 91–101 GFLOP/s).
 CHUNK_ROWS = 1 << 12
-# SDPA's CPU kernel costs more than the whole attention for a few queries over a few keys; the
-# model's broadcast path (`attn_impl="math"`) is faster up to this many query × key pairs (measured:
-# RESULTS.md, issue 19). On CUDA the default (SDPA, or flash_attn on half precision) stays.
-BROADCAST_PAIRS = 64
+# SDPA's CPU kernel costs more than the whole attention for a few queries over a few keys: the
+# model's broadcast path (`attn_impl="math"`) ran the 2–3-position Mod[97] and colour circuits
+# 1.1–1.45× faster, while the 12-position Seq circuits were 0.8–0.96× as fast on it (RESULTS.md,
+# issue 19). Up to this many position pairs every stdlib circuit decodes its whole domain the same
+# either way (tests/runtime/test_torch_decode.py). On CUDA the default (SDPA / flash_attn) stays.
+BROADCAST_PAIRS = 16
 
 
 class TorchBackend:
