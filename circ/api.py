@@ -10,6 +10,7 @@ one way to run. `check` stops after the type checker: it needs neither networkx 
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from circ.lang.check import Checked
 from circ.lang.check import check as check_program
+from circ.lang.errors import UserError
 from circ.lang.modules import Program, load, load_text
 
 if TYPE_CHECKING:
@@ -30,23 +32,41 @@ if TYPE_CHECKING:
     from circ.verify.report import Report
 
 
+class TooDeep(UserError):
+    """A program nested deeper than the (recursive) parser, checker and lowering can follow."""
+
+
+# Python frames per nesting level are ~6 across parse, check and lower; 3.11 runs Python-to-Python
+# calls without C recursion, so a deep limit is safe (measured: 5,000 nested calls compile; 8,000
+# raise RecursionError cleanly, no crash)
+RECURSION_LIMIT = 30_000
+
+
 @contextmanager
-def collector_paused() -> Iterator[None]:
-    """Compilation allocates millions of small objects that live until it ends; the cyclic garbage
-    collector re-scanning them was 25–37% of compile time at 5k–20k nodes and made parsing
-    superlinear (issue 19; benchmarks/compile_scaling.py). Reference counting still frees as usual."""
-    was = gc.isenabled()
+def compiling(path: str | Path) -> Iterator[None]:
+    """How every front-end stage runs. The cyclic garbage collector is paused: compilation allocates
+    millions of small objects that live until it ends, and re-scanning them was 25–37% of compile
+    time at 5k–20k nodes and made parsing superlinear (issue 19; benchmarks/compile_scaling.py);
+    reference counting still frees as usual. The recursion limit is raised so nesting deeper than
+    ~245 calls compiles, and nesting deeper than that limit is a `TooDeep` error, not a traceback."""
+    was, limit = gc.isenabled(), sys.getrecursionlimit()
     gc.disable()
+    sys.setrecursionlimit(max(limit, RECURSION_LIMIT))
     try:
         yield
+    except RecursionError:
+        raise TooDeep(
+            f"{path}: expressions nest too deeply to compile; bind inner results with `let`"
+        ) from None
     finally:
+        sys.setrecursionlimit(limit)
         if was:
             gc.enable()
 
 
 def check(path: str | Path, source: str | None = None) -> Checked:
     """`source`: the program's text when it is not (or not yet) on disk (the REPL, generated code)."""
-    with collector_paused():
+    with compiling(path):
         program = load(path) if source is None else load_text(source, str(path))  # it and its `use`s
         return check_program(program)  # resolve names, type every expression and contract
 
@@ -68,7 +88,7 @@ def compile(path: str | Path, entry: str = "main", source: str | None = None) ->
     from circ.compiler.lower import lower
     from circ.compiler.passes import optimize
 
-    with collector_paused():
+    with compiling(path):
         checked = check(path, source)
         graph = lower(checked, entry)  # inline functions, unroll combinators → dataflow graph
         return Compiled(
