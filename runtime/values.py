@@ -7,6 +7,7 @@ parameter's type, and a bad one is reported with the parameter's name, never a t
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections.abc import Iterator
@@ -149,10 +150,7 @@ def domain_size(params: Params) -> int:
 
 def domain_batch(params: Params, limit: int = DOMAIN_LIMIT) -> list[torch.Tensor]:
     """Every input of the program, in token order (vectorised: no per-row Python)."""
-    total = domain_size(params)
-    if total > limit:
-        raise InputError(f"the input domain has {total:.3g} values; --all enumerates at most {limit:.0e}")
-    return domain_rows(params, 0, total)
+    return next(domain_chunks(params, max(1, domain_size(params)), limit))
 
 
 def domain_rows(params: Params, start: int, stop: int) -> list[torch.Tensor]:
@@ -180,13 +178,8 @@ def domain_chunks(params: Params, rows: int, limit: int = DOMAIN_LIMIT) -> Itera
 
 def jsonl_chunks(path: Path, params: Params, rows: int) -> Iterator[list[torch.Tensor]]:
     """A JSON-lines file, `rows` checked rows at a time, read as it goes."""
-    chunk: list[dict[str, object]] = []
-    for row in iter_jsonl(path, params):
-        chunk.append(row)
-        if len(chunk) == rows:
-            yield to_batch(chunk, params)
-            chunk = []
-    if chunk:
+    lines = iter_jsonl(path, params)
+    while chunk := list(itertools.islice(lines, rows)):
         yield to_batch(chunk, params)
 
 
