@@ -29,7 +29,9 @@ FOLDERS = (
     "tests",
 )
 CORE = ("lang", "circuit", "compiler", "runtime")
-CORE_BUDGET = 3800
+# 3,800 after the restructure (issue 11); +400 for hardening (explicit limits, safe input parsing,
+# demand-based confidence: issue 13) and streamed runs with linear-time passes (issue 19).
+CORE_BUDGET = 4200
 
 
 def code_lines(path: Path) -> int:

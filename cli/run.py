@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
+from collections import Counter
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from circ.cli.edge import fail, user_errors
+
+if TYPE_CHECKING:
+    from circ.api import Ran
 
 
 class Backend(StrEnum):
@@ -41,11 +47,21 @@ def run(
     backend: Annotated[
         Backend, typer.Option(help="torch (reference), triton (fused kernels; CUDA), auto (triton on CUDA)")
     ] = Backend.torch,
+    chunk_rows: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            envvar="CIRC_CHUNK_ROWS",
+            help="rows per pass through the program (default: the backend's, measured to stay in cache)",
+            show_default=False,
+        ),
+    ] = None,
     strict: Annotated[
         bool, typer.Option(help="exit 1 when a row breaks the entry's requires or ensures")
     ] = False,
 ) -> None:
-    """Run a program on learned circuits from the catalog (the shipped stdlib, then your own)."""
+    """Run a program on learned circuits from the catalog (the shipped stdlib, then your own); every
+    row is checked against the entry's contract."""
     from circ import api
     from circ.cli.show_run import contract_summary, json_lines, results_table, row_contracts, trace_tree
     from circ.lang.diagnostics import CircError
@@ -65,26 +81,62 @@ def run(
         with settings.open_catalog() as catalog:
             if missing := unbacked(compiled.checked, catalog, severity="error"):
                 raise CircError(missing, compiled.program.sources)
-            ran = api.run(compiled, rows, CatalogProvider(catalog, device), backend.value, trace, device)
-    seconds = time.perf_counter() - start
-    contracts = row_contracts(ran)
-    if json_:
-        for line in json_lines(ran, contracts, traces=trace):
-            sys.stdout.write(line + "\n")
-    elif trace:  # wrapped to the terminal, never cropped: a trace's values are what it is for
-        wrapping = Console()
-        for row in range(min(limit, ran.rows)):
-            wrapping.print(trace_tree(ran, row, everything=trace_all))
-    else:
+            provider = CatalogProvider(catalog, device)
+            if trace:  # only the rows shown are traced: a trace keeps every node's value
+                first = next(rows.chunks(compiled.params, max(1, limit)))
+                ran = api.run(compiled, first, provider, backend.value, True, device, chunk_rows)
+            else:
+                chunks = api.run_chunks(compiled, rows, provider, backend.value, device, chunk_rows)
+                ran, total, tally = _stream(chunks, rows.count(compiled.params), limit, json_)
+    if trace:
+        contracts = row_contracts(ran)
+        total, tally = ran.rows, Counter(contracts.status)
+        if json_:
+            sys.stdout.write("".join(line + "\n" for line in json_lines(ran, contracts, traces=True)))
+        else:  # wrapped to the terminal, never cropped: a trace's values are what it is for
+            wrapping = Console()
+            for row in range(ran.rows):
+                wrapping.print(trace_tree(ran, row, everything=trace_all))
+    elif not json_:
+        seconds = time.perf_counter() - start
         out = Console(soft_wrap=True)
-        out.print(results_table(ran, limit, contracts))
-        if ran.rows > limit:
-            out.print(f"[dim]… {ran.rows - limit:,} more rows (--json prints all)[/]")
-        out.print(
-            f"[dim]{ran.rows:,} row{'' if ran.rows == 1 else 's'} in {seconds:.2f} s[/]", highlight=False
-        )
-    summary = contract_summary(ran, contracts)
+        assert ran is not None  # every run has a row, and only --json keeps none
+        out.print(results_table(ran, limit, row_contracts(ran)))
+        if total > limit:
+            out.print(f"[dim]… {total - limit:,} more rows (--json prints all)[/]")
+        out.print(f"[dim]{total:,} row{'' if total == 1 else 's'} in {seconds:.2f} s[/]", highlight=False)
+    summary = contract_summary(compiled.entry, tally, total)
     if summary is not None:
         Console(stderr=True).print(summary, highlight=False)
         if strict:
             raise typer.Exit(1)
+
+
+def _stream(
+    chunks: Iterator[Ran], count: int | None, limit: int, json_: bool
+) -> tuple[Ran | None, int, Counter[str]]:
+    """Consume a chunked run: JSON lines written as each chunk finishes, else only the first `limit`
+    rows kept (memory independent of the row count); a progress bar on a terminal when it is long;
+    every row checked against the entry's contract. → the rows kept, how many rows ran, and how many
+    rows had each contract status."""
+    from circ import api
+    from circ.cli.show_run import json_lines, row_contracts, row_progress
+
+    tally: Counter[str] = Counter()
+    kept: list[Ran] = []
+    total = 0
+    progress = row_progress(count)
+    show = progress.console.is_terminal and count != 1
+    with progress if show else contextlib.nullcontext():
+        task = progress.add_task("rows", total=count) if show else None
+        for ran in chunks:
+            contracts = row_contracts(ran)
+            tally.update(contracts.status)
+            if json_:
+                sys.stdout.write("".join(line + "\n" for line in json_lines(ran, contracts)))
+            elif total < limit:
+                kept.append(ran.head(limit - total))
+            total += ran.rows
+            if task is not None:
+                progress.update(task, completed=total)
+    return (api.concat(kept) if kept else None), total, tally

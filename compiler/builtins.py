@@ -14,6 +14,8 @@ and one line in `lower` to build it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from itertools import accumulate
 from typing import Any, TypeVar
 
 from circ.compiler import nodes as N
@@ -34,8 +36,8 @@ def selection(attrs: Mapping[str, Any], arg_types: Sequence[T.Type]) -> tuple[Le
     if name == "proj":
         assert isinstance(base, T.TupleT)
         k = attrs[N.INDEX]
-        start = sum(T.width(item) for item in base.items[:k])
-        return _run(start, T.width(base.items[k]))
+        start = _offsets(base)[k]
+        return _run(start, _offsets(base)[k + 1] - start)
     if name == "index":
         index = attrs[N.INDEX]
         if isinstance(base, T.SeqT):
@@ -46,6 +48,13 @@ def selection(attrs: Mapping[str, Any], arg_types: Sequence[T.Type]) -> tuple[Le
             return _run(index[0] * base.w + index[1], 1)
         return _run(index[0] * base.w, base.w)  # a whole row
     raise AssertionError(f"{name} is not a selection builtin")
+
+
+@lru_cache(maxsize=256)  # bounded: a long-lived process (the REPL, the LSP) sees many types
+def _offsets(t: T.TupleT) -> tuple[int, ...]:
+    """Each item's first leaf, then the width: the k projections of a k-way batched node would
+    otherwise re-sum the items before each one (O(k²); 6 s at k = 8,192, issue 19)."""
+    return tuple(accumulate((T.width(item) for item in t.items), initial=0))
 
 
 def _run(start: int, n: int) -> tuple[Leaf, ...]:

@@ -35,16 +35,21 @@ def check_available(device: torch.device) -> None:
         raise BackendUnavailable("the triton backend needs the triton package (pip install triton)")
 
 
-def make_backend(name: str, provider: CircuitProvider, device: str = "cpu") -> Backend:
-    """`auto` is triton on a CUDA device (when triton is installed), else the torch reference."""
+def make_backend(
+    name: str, provider: CircuitProvider, device: str = "cpu", chunk_rows: int | None = None
+) -> Backend:
+    """`auto` is triton on a CUDA device (when triton is installed), else the torch reference;
+    `chunk_rows`: rows per pass (None: the backend's measured default)."""
     where = torch.device(device)
     if name == "auto":
         name = "triton" if where.type == "cuda" and importlib.util.find_spec("triton") else "torch"
     if name == "torch":
-        return TorchBackend(provider, where)
+        return TorchBackend(provider, where, chunk_rows)
     if name == "triton":
         check_available(where)
         from circ.runtime.triton_backend import TritonBackend
 
-        return TritonBackend(provider, where)
+        backend = TritonBackend(provider, where)
+        backend.chunk_rows = chunk_rows or backend.chunk_rows
+        return backend
     raise ValueError(f"no backend {name!r} (backends: {', '.join(BACKENDS)})")

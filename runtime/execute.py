@@ -12,7 +12,7 @@ nothing left needs it.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -77,15 +77,29 @@ def execute(
 ) -> Execution:
     """Run `graph` on `inputs` (one `[rows, width]` tensor per entry parameter, in order); `keep`
     keeps every node's value (for traces)."""
-    prepared = backend.prepare(graph)
-    plan = _Plan(prepared, backend.device, keep)
     rows = inputs[0].shape[0] if inputs else 1
     step = backend.chunk_rows
-    parts = [
-        plan.run([x[start : start + step] for x in inputs], min(step, rows - start))
-        for start in range(0, rows, step)
-    ]
-    return concat_executions(parts)
+    chunks = ([x[start : start + step] for x in inputs] for start in range(0, rows, step))
+    done = execute_chunks(graph, chunks, backend, keep, rows=None if inputs else 1)
+    return concat_executions([execution for _, execution in done])
+
+
+def execute_chunks(
+    graph: nx.MultiDiGraph,
+    chunks: Iterable[list[torch.Tensor]],
+    backend: Backend,
+    keep: bool = False,
+    rows: int | None = None,
+) -> Iterator[tuple[list[torch.Tensor], Execution]]:
+    """`graph` on each chunk of rows as it comes (the backend prepared once), with the chunk: a caller
+    that keeps only what it shows or aggregates runs any number of rows in the memory of one chunk.
+    `rows`: the rows of a chunk without inputs (a program of no parameters runs once)."""
+    prepared = backend.prepare(graph)
+    plan = _Plan(prepared, backend.device, keep)
+    for chunk in chunks:
+        with torch.no_grad():  # not around the yield: grad mode would leak into the caller's code
+            execution = plan.run(chunk, chunk[0].shape[0] if chunk else rows or 1)
+        yield chunk, execution
 
 
 def concat_executions(parts: list[Execution]) -> Execution:

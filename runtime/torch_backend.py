@@ -13,15 +13,27 @@ import torch
 from circ.circuit.interface import CircuitInterface
 from circ.circuit.provider import CircuitProvider, LoadedCircuit
 from circ.compiler import nodes as N
+from circ.learn.model import CircuitTransformer
 
-CHUNK_ROWS = 1 << 16  # rows per pass: a 5×5-grid circuit at d_model 128 stays under ~1 GB here
+# rows per model pass: small enough that a call's activations stay in cache. Measured on one core
+# (benchmarks/examples_vs_hand.py, RESULTS.md): 4,096 rows ran the colour programs 1.45–1.55× faster
+# than 65,536, whose [196,608 × 64] @ [64 × 64] matmuls fall out of cache (32 vs 91–101 GFLOP/s).
+CHUNK_ROWS = 1 << 12
+# SDPA's CPU kernel costs more than the whole attention for a few queries over a few keys: the
+# model's broadcast path (`attn_impl="math"`) ran the 2–3-position Mod[97] and colour circuits
+# 1.1–1.45× faster, while the 12-position Seq circuits were 0.8–0.96× as fast on it (RESULTS.md,
+# issue 19). Up to this many position pairs every stdlib circuit decodes its whole domain the same
+# either way (tests/runtime/test_torch_decode.py). On CUDA the default (SDPA / flash_attn) stays.
+BROADCAST_PAIRS = 16
 
 
 class TorchBackend:
-    def __init__(self, provider: CircuitProvider, device: str | torch.device = "cpu") -> None:
+    def __init__(
+        self, provider: CircuitProvider, device: str | torch.device = "cpu", chunk_rows: int | None = None
+    ) -> None:
         self.provider = provider
         self.device = torch.device(device)
-        self.chunk_rows = CHUNK_ROWS
+        self.chunk_rows = chunk_rows or CHUNK_ROWS
         self._loaded: dict[tuple, LoadedCircuit] = {}
 
     def circuit(self, graph: nx.MultiDiGraph, node: int) -> LoadedCircuit:
@@ -55,12 +67,28 @@ class _Calls:
         tokens = call_tokens(circuit.interface, values, k, device)
         # a batched call is k× taller than a chunk: run it a chunk at a time to keep memory bounded
         step = self.backend.chunk_rows
-        parts = [circuit.model(tokens[s : s + step]) for s in range(0, tokens.shape[0], step)]
+        options = attention(circuit.model, device)
+        parts = [circuit.model(tokens[s : s + step], **options) for s in range(0, tokens.shape[0], step)]
         logits = torch.cat(parts) if len(parts) > 1 else parts[0]  # [k·rows, n_out, out_vocab]
-        probs = torch.softmax(logits.float(), dim=-1)
-        best, decoded = probs.max(dim=-1)  # [k·rows, n_out]
-        # joint confidence of the whole output: product over its tokens' probabilities
-        return unstack(circuit.interface, decoded, best.prod(dim=-1), k)
+        decoded, sure = decode(logits)
+        return unstack(circuit.interface, decoded, sure, k)
+
+
+def decode(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Logits [calls, n_out, vocab] → argmax tokens [calls, n_out] and the joint confidence [calls]:
+    the product over output tokens of each one's softmax probability, exp(Σ (max − logsumexp)) — the
+    same number without materialising the softmax."""
+    logits = logits.float()
+    best, decoded = logits.max(dim=-1)  # [calls, n_out]
+    return decoded, torch.exp((best - torch.logsumexp(logits, dim=-1)).sum(dim=-1))
+
+
+def attention(model: object, device: torch.device) -> dict[str, str]:
+    """The attention implementation for a model's calls: the broadcast path for tiny tiles on CPU."""
+    if device.type != "cpu" or not isinstance(model, CircuitTransformer):
+        return {}
+    cfg = model.cfg
+    return {"attn_impl": "math"} if cfg.n_positions * cfg.n_positions <= BROADCAST_PAIRS else {}
 
 
 def call_tokens(

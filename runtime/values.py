@@ -7,9 +7,11 @@ parameter's type, and a bad one is reported with the parameter's name, never a t
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -65,7 +67,7 @@ def _tuples_inside(t: T.Type, value: object) -> object:
 
 
 MAX_JSON_DEPTH = 64  # nesting of one input value (a Grid is 2 deep)
-MAX_INPUT_BYTES = 1 << 28  # a --inputs file (256 MiB)
+MAX_LINE_BYTES = 1 << 24  # one line of an --inputs file (16 MiB; the file itself is streamed)
 
 
 def load_json(text: str) -> object:
@@ -140,41 +142,48 @@ def rows_from_assignments(assignments: list[str], params: Params) -> list[dict[s
 
 
 def rows_from_jsonl(path: Path, params: Params) -> list[dict[str, object]]:
+    return list(iter_jsonl(path, params))
+
+
+def iter_jsonl(path: Path, params: Params) -> Iterator[dict[str, object]]:
+    """The checked rows of a JSON-lines file, one line at a time (a file of any size in constant memory)."""
     try:
-        if not stat.S_ISREG(path.stat().st_mode):
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or a device would never end
             raise InputError(f"{path}: not a regular file")
-        with path.open("rb") as f:
-            data = f.read(MAX_INPUT_BYTES + 1)
+        lines = path.open("rb")
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    if len(data) > MAX_INPUT_BYTES:
-        raise InputError(f"{path}: bigger than {MAX_INPUT_BYTES >> 20} MiB (split it, or use --all)")
-    rows = []
-    for number, raw in enumerate(data.split(b"\n"), 1):
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(f"{path}:{number}: not UTF-8 (byte 0x{raw[exc.start]:02x})") from None
-        if not line.strip():
-            continue
-        try:
-            row = load_json(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}:{number}: not JSON (column {exc.colno}: {exc.msg.lower()})") from None
-        except InputError as exc:
-            raise InputError(f"{path}:{number}: {exc}") from None
-        if not isinstance(row, dict):
-            raise InputError(f'{path}:{number}: each line must be an object such as {{"x": 3}}')
-        try:
-            unknown = sorted(set(row) - {n for n, _ in params})
-            if unknown:
-                raise InputError(f"{unknown[0]}: no such parameter")
-            rows.append(_complete(row, params))
-        except InputError as exc:
-            raise InputError(f"{path}:{number}: {exc}") from None
-    if not rows:
+    found = False
+    with lines:
+        for number, raw in enumerate(iter(lambda: lines.readline(MAX_LINE_BYTES + 1), b""), 1):
+            if len(raw) > MAX_LINE_BYTES:
+                raise InputError(f"{path}:{number}: a line longer than {MAX_LINE_BYTES >> 20} MiB")
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputError(f"{path}:{number}: not UTF-8 (byte 0x{raw[exc.start]:02x})") from None
+            if not line.strip():
+                continue
+            try:
+                row = load_json(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(
+                    f"{path}:{number}: not JSON (column {exc.colno}: {exc.msg.lower()})"
+                ) from None
+            except InputError as exc:
+                raise InputError(f"{path}:{number}: {exc}") from None
+            if not isinstance(row, dict):
+                raise InputError(f'{path}:{number}: each line must be an object such as {{"x": 3}}')
+            try:
+                unknown = sorted(set(row) - {n for n, _ in params})
+                if unknown:
+                    raise InputError(f"{unknown[0]}: no such parameter")
+                found = True
+                yield _complete(row, params)
+            except InputError as exc:
+                raise InputError(f"{path}:{number}: {exc}") from None
+    if not found:
         raise InputError(f"{path}: no rows")
-    return rows
 
 
 def _complete(row: dict[str, object], params: Params) -> dict[str, object]:
@@ -197,20 +206,39 @@ def domain_size(params: Params) -> int:
 
 def domain_batch(params: Params, limit: int = DOMAIN_LIMIT) -> list[torch.Tensor]:
     """Every input of the program, in token order (vectorised: no per-row Python)."""
+    return next(domain_chunks(params, max(1, domain_size(params)), limit))
+
+
+def domain_rows(params: Params, start: int, stop: int) -> list[torch.Tensor]:
+    """Inputs number `start` … `stop - 1` of the domain in token order: a chunk computed from its
+    indices, so a whole-domain run never holds more of the domain than one chunk."""
+    leaves = [leaf for _, t in params for leaf in T.parts(t)]
+    index = torch.arange(start, stop, dtype=torch.long)
+    columns = []
+    for leaf in reversed(leaves):  # the last leaf varies fastest
+        columns.append(index % leaf.size + leaf.low)
+        index = index // leaf.size
+    flat = torch.stack(columns[::-1], dim=1) if columns else torch.zeros(stop - start, 0, dtype=torch.long)
+    sizes = [len(T.parts(t)) for _, t in params]
+    return list(torch.split(flat, sizes, dim=1))
+
+
+def domain_chunks(params: Params, rows: int, limit: int = DOMAIN_LIMIT) -> Iterator[list[torch.Tensor]]:
+    """The whole domain, `rows` inputs at a time (checked against `limit` before the first)."""
     total = domain_size(params)
     if total > limit:
         digits = len(str(total)) - 1
         shown = f"{total:,}" if total < 10**12 else f"10^{digits}" if total == 10**digits else f"~10^{digits}"
         raise InputError(f"the input domain has {shown} values; --all enumerates at most {limit:.0e}")
-    leaves = [leaf for _, t in params for leaf in T.parts(t)]
-    index = torch.arange(total, dtype=torch.long)
-    columns = []
-    for leaf in reversed(leaves):  # the last leaf varies fastest
-        columns.append(index % leaf.size + leaf.low)
-        index = index // leaf.size
-    flat = torch.stack(columns[::-1], dim=1) if columns else torch.zeros(total, 0, dtype=torch.long)
-    sizes = [len(T.parts(t)) for _, t in params]
-    return list(torch.split(flat, sizes, dim=1))
+    for start in range(0, total, rows):
+        yield domain_rows(params, start, min(total, start + rows))
+
+
+def jsonl_chunks(path: Path, params: Params, rows: int) -> Iterator[list[torch.Tensor]]:
+    """A JSON-lines file, `rows` checked rows at a time, read as it goes."""
+    lines = iter_jsonl(path, params)
+    while chunk := list(itertools.islice(lines, rows)):
+        yield to_batch(chunk, params)
 
 
 def from_batch(t: T.Type, batch: torch.Tensor) -> list[object]:

@@ -1,0 +1,220 @@
+"""circ on the shipped examples against a plain PyTorch loop over the same weights (issue 19).
+
+Variants, alternated in one process (medians of `--repeat` rounds), on the optimized graph that
+`circ run` executes, outputs asserted equal to the hand loop's and confidences to each other's:
+  before  the torch backend as it was: 65,536-row chunks, SDPA everywhere, a full softmax for the
+          confidence (kept here, `_Before`, so the comparison stays runnable);
+  after   `circ.runtime.torch_backend.TorchBackend` as it is (its default chunk, attention and
+          logsumexp confidence);
+  hand    what a user would write without circ: every circuit call of the lowered graph, in order,
+          one whole-batch model call each (SDPA), argmax between calls, no confidence, no chunks.
+`--chunks` and `--attention` also time the backend at other chunk sizes / attention paths.
+The floor: FLOPs per row (`compile_speed.model_flops`) over a measured fp32 matmul peak.
+Run: nice -n 10 python benchmarks/examples_vs_hand.py [--repeat 5] [--chunks 512 4096 65536]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import networkx as nx
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compile_speed import model_flops
+
+from circ import api
+from circ.compiler import nodes as N
+from circ.compiler.builtins import SELECT, runs, selection
+from circ.lang import layout
+from circ.learn.catalog import Catalog
+from circ.learn.catalog.provider import CatalogProvider, circuit_config
+from circ.runtime import torch_backend as tb
+from circ.runtime.execute import execute
+from circ.runtime.values import domain_batch
+from circ.settings import packaged_catalog_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+# (example, rows): the whole domain where it is small, else the first / a seeded sample of rows
+EXAMPLES = {"field": 9409, "polynomial": 9409, "sequences": 16384, "combinators": 65536}
+
+
+class _Before(tb.TorchBackend):
+    """The backend's circuit call before issue 19 (softmax confidence, SDPA, 65,536-row chunks)."""
+
+    def __init__(self, provider: CatalogProvider) -> None:
+        super().__init__(provider, "cpu", chunk_rows=1 << 16)
+
+    def prepare(self, graph: nx.MultiDiGraph) -> tb._Calls:
+        calls = super().prepare(graph)
+
+        def call(node: int, values: list[torch.Tensor], rows: int) -> tuple[torch.Tensor, torch.Tensor]:
+            circuit, k = calls.circuits[node], N.calls(graph, node)
+            tokens = tb.call_tokens(circuit.interface, values, k, self.device)
+            step = self.chunk_rows
+            parts = [circuit.model(tokens[s : s + step]) for s in range(0, tokens.shape[0], step)]
+            logits = torch.cat(parts) if len(parts) > 1 else parts[0]
+            best, decoded = torch.softmax(logits.float(), dim=-1).max(dim=-1)
+            return tb.unstack(circuit.interface, decoded, best.prod(dim=-1), k)
+
+        calls.call = call  # type: ignore[method-assign]
+        return calls
+
+
+class _Attention(tb.TorchBackend):
+    """The current backend with one attention path forced (`sdpa` or `math`) for every circuit."""
+
+    def __init__(self, provider: CatalogProvider, impl: str) -> None:
+        super().__init__(provider, "cpu")
+        self.impl = impl
+
+    def prepare(self, graph: nx.MultiDiGraph) -> tb._Calls:
+        calls = super().prepare(graph)
+        for loaded in calls.circuits.values():
+            model = loaded.model
+            loaded.model.forward = lambda tokens, _m=model, **_: type(_m).forward(
+                _m, tokens, attn_impl=self.impl
+            )
+        return calls
+
+
+def hand(graph: nx.MultiDiGraph, provider: CatalogProvider) -> Callable[[list[torch.Tensor]], torch.Tensor]:
+    """The plain loop: each node of the lowered graph once, over the whole batch."""
+    models = {}
+    for n, op in graph.nodes(data=N.OP):
+        if op == "circuit":
+            models[n] = provider.load(graph.nodes[n][N.CIRCUIT], *N.call_types(graph, n))
+    order = list(nx.topological_sort(graph))
+    inputs = {n: i for i, n in enumerate(N.inputs(graph))}
+
+    def run(batch: list[torch.Tensor]) -> torch.Tensor:
+        rows, values = batch[0].shape[0], {}
+        for n in order:
+            attrs, args = graph.nodes[n], [values[a] for a in N.args_of(graph, n)]
+            op = attrs[N.OP]
+            if op == "input":
+                values[n] = batch[inputs[n]]
+            elif op == "const":
+                flat = layout.flatten(attrs[N.TYPE], attrs[N.VALUE])
+                values[n] = torch.tensor(flat, dtype=torch.long).expand(rows, -1)
+            elif op == "circuit":
+                iface, model = models[n].interface, models[n].model
+                tokens = torch.cat([*args, torch.zeros(rows, iface.n_out, dtype=torch.long)], dim=1)
+                out = model(tokens - torch.tensor(iface.shift), attn_impl="sdpa").argmax(-1)
+                values[n] = out + torch.tensor(iface.out_lows)
+            elif op == "builtin" and attrs[N.BUILTIN] == SELECT:
+                values[n] = torch.where(args[0].bool(), args[1], args[2])
+            elif op == "builtin":
+                cols = runs(selection(attrs, [graph.nodes[a][N.TYPE] for a in N.args_of(graph, n)]))
+                values[n] = torch.cat([args[a][:, s:e] for a, s, e in cols], dim=1)
+            else:
+                values[n] = args[0]
+        return values[N.output(graph)]
+
+    return run
+
+
+def rows_for(compiled: api.Compiled, rows: int) -> list[torch.Tensor]:
+    from circ.runtime.values import domain_size
+
+    if domain_size(compiled.params) <= 10**6:
+        return [x[:rows] for x in domain_batch(compiled.params)]
+    gen = torch.Generator().manual_seed(0)
+    from circ.lang import types as T
+
+    out = []
+    for _, t in compiled.params:
+        leaves = T.parts(t)
+        cols = [torch.randint(leaf.low, leaf.high + 1, (rows, 1), generator=gen) for leaf in leaves]
+        out.append(torch.cat(cols, dim=1))
+    return out
+
+
+def matmul_peak() -> float:
+    a = torch.randn(1024, 1024)
+    a @ a
+    start = time.perf_counter()
+    for _ in range(5):
+        a @ a
+    return 5 * 2 * 1024**3 / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--examples", nargs="+", default=list(EXAMPLES))
+    parser.add_argument("--chunks", type=int, nargs="*", default=[], help="also time these chunk sizes")
+    parser.add_argument("--attention", action="store_true", help="also time sdpa / math everywhere")
+    args = parser.parse_args()
+    torch.set_num_threads(1)  # a shared 2-core box (RESULTS.md, Contention)
+    peak = matmul_peak()
+    print(f"machine: {platform.processor() or platform.machine()}, torch {torch.__version__}, 1 thread, "
+          f"fp32 matmul peak {peak / 1e9:.0f} GFLOP/s, load {os.getloadavg()[0]:.1f}")  # fmt: skip
+    with Catalog("sqlite://", "/tmp/circ-bench-blobs", packaged=packaged_catalog_dir()) as catalog:
+        provider = CatalogProvider(catalog, "cpu")
+        print("| example | rows | before rows/s | after rows/s | hand rows/s | after/before | "
+              "hand/after (time) | % of peak (after) | extra |")  # fmt: skip
+        print("|---|---|---|---|---|---|---|---|---|")
+        for name in args.examples:
+            measure(name, catalog, provider, args, peak)
+
+
+def measure(
+    name: str, catalog: Catalog, provider: CatalogProvider, args: argparse.Namespace, peak: float
+) -> None:
+    """One example's table row: every variant checked against the hand loop, then timed alternately."""
+    compiled = api.compile(ROOT / "examples" / f"{name}.circ")
+    batch = rows_for(compiled, EXAMPLES[name])
+    rows = batch[0].shape[0]
+    flops = sum(
+        model_flops(circuit_config(catalog, compiled.graph.nodes[n][N.CIRCUIT]))
+        for n, op in compiled.graph.nodes(data=N.OP)
+        if op == "circuit"
+    )
+    graph = compiled.optimized
+    variants: dict[str, tb.TorchBackend] = {"before": _Before(provider), "after": tb.TorchBackend(provider)}
+    for c in args.chunks:
+        variants[f"chunk {c}"] = tb.TorchBackend(provider, chunk_rows=c)
+    if args.attention:
+        variants["sdpa"] = _Attention(provider, "sdpa")
+        variants["math"] = _Attention(provider, "math")
+    runs_: dict[str, Callable[[], object]] = {
+        k: (lambda b=b: execute(graph, batch, b)) for k, b in variants.items()
+    }
+    plain = hand(compiled.graph, provider)
+    with torch.no_grad():
+        expected = plain(batch)
+    reference = execute(graph, batch, variants["after"])
+    for k, b in variants.items():
+        got = execute(graph, batch, b)
+        assert torch.equal(got.output, expected), f"{name}: {k} disagrees with the hand loop"
+        for node, sure in got.confidence.items():
+            torch.testing.assert_close(sure, reference.confidence[node], atol=1e-5, rtol=1e-4)
+    runs_["hand"] = lambda: plain(batch)
+    times: dict[str, list[float]] = {k: [] for k in runs_}
+    with torch.no_grad():
+        for _ in range(args.repeat):
+            for k, run in runs_.items():
+                start = time.perf_counter()
+                run()
+                times[k].append(time.perf_counter() - start)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    speed = {k: rows / v for k, v in med.items()}
+    extra = ", ".join(f"{k}: {speed[k]:,.0f}" for k in runs_ if k not in ("before", "after", "hand"))
+    print(
+        f"| {name} | {rows:,} | {speed['before']:,.0f} | {speed['after']:,.0f} | "
+        f"{speed['hand']:,.0f} | {med['before'] / med['after']:.2f}× | {med['after'] / med['hand']:.2f} | "
+        f"{100 * flops * speed['after'] / peak:.0f}% | {extra} |",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""The torch backend's decoding and attention choice: the cheaper forms compute the same things."""
+
+from __future__ import annotations
+
+import torch
+
+from circ.runtime.torch_backend import BROADCAST_PAIRS, attention, decode
+
+
+def test_confidence_is_the_product_of_softmax_maxima() -> None:
+    gen = torch.Generator().manual_seed(0)
+    logits = torch.randn(500, 6, 10, generator=gen) * 8  # [calls, n_out, vocab], some very sure
+    decoded, sure = decode(logits)
+    probs = torch.softmax(logits, dim=-1)
+    best, expected = probs.max(dim=-1)
+    assert torch.equal(decoded, expected)
+    torch.testing.assert_close(sure, best.prod(dim=-1), rtol=1e-5, atol=1e-7)
+
+
+def test_half_precision_logits_are_decoded_in_fp32() -> None:
+    logits = torch.tensor([[[0.0, 40.0, 39.0]]], dtype=torch.bfloat16)
+    decoded, sure = decode(logits)
+    assert decoded.tolist() == [[1]] and sure.dtype == torch.float32
+    torch.testing.assert_close(sure, torch.softmax(logits.float(), -1).max(-1).values.prod(-1))
+
+
+def test_tiny_models_on_cpu_take_the_broadcast_path_and_agree_with_sdpa(color_provider) -> None:
+    model = color_provider.models["t.add"].model  # 3 positions: 9 position pairs
+    assert attention(model, torch.device("cpu")) == {"attn_impl": "math"}
+    assert attention(model, torch.device("cuda")) == {}
+    assert attention(lambda tokens: tokens, torch.device("cpu")) == {}  # any callable still runs
+    tokens = torch.cartesian_prod(torch.arange(10), torch.arange(10))
+    tokens = torch.cat([tokens, torch.zeros(100, 1, dtype=torch.long)], dim=1)
+    with torch.no_grad():
+        fast, reference = model(tokens, attn_impl="math"), model(tokens, attn_impl="sdpa")
+    torch.testing.assert_close(fast, reference, rtol=1e-5, atol=1e-5)
+    assert torch.equal(fast.argmax(-1), reference.argmax(-1))
+
+
+def test_every_small_shipped_circuit_decodes_the_same_on_its_whole_domain_with_either_attention(
+    tmp_path,
+) -> None:
+    """The certificates were checked with SDPA; the broadcast path the runtime now takes for these
+    circuits must decode every input of their domain identically."""
+    import json
+
+    from circ.circuit.signature import parse_signature
+    from circ.learn.catalog import Catalog
+    from circ.learn.catalog.provider import CatalogProvider
+    from circ.runtime.torch_backend import call_tokens
+    from circ.runtime.values import domain_batch, domain_size
+    from circ.settings import packaged_catalog_dir
+
+    manifest = json.loads((packaged_catalog_dir() / "manifest.json").read_text())
+    small = [c for c in manifest["circuits"] if c["config"]["n_positions"] ** 2 <= BROADCAST_PAIRS]
+    assert len(small) >= 10
+    torch.set_num_threads(1)
+    with Catalog("sqlite://", tmp_path / "blobs", packaged=packaged_catalog_dir()) as catalog:
+        provider = CatalogProvider(catalog, "cpu")
+        for entry in small:
+            arg_types, out_type = parse_signature(entry["signature"])
+            params = [(f"a{i}", t) for i, t in enumerate(arg_types)]
+            assert domain_size(params) <= 10**4, entry["name"]
+            loaded = provider.load(entry["name"], arg_types, out_type)
+            tokens = call_tokens(loaded.interface, domain_batch(params), 1, torch.device("cpu"))
+            with torch.no_grad():
+                fast = loaded.model(tokens, **attention(loaded.model, torch.device("cpu")))
+                reference = loaded.model(tokens, attn_impl="sdpa")
+            assert torch.equal(fast.argmax(-1), reference.argmax(-1)), entry["name"]
