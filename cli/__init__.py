@@ -2,15 +2,17 @@
 
 Each command parses its options, calls one library function inside `edge.user_errors()` and renders
 the result; the modules here hold the commands by topic (`front_end`, `run`, `verify`, `learn`,
-`catalog`, `stdlib`) and their renderings (`show*`).
+`catalog`, `stdlib`, `adapt`, `interchange`) and their renderings (`show*`).
 """
 
 from __future__ import annotations
 
 import typer
 
+from circ.cli.adapt import adapt_command
 from circ.cli.catalog import catalog_app
 from circ.cli.front_end import check, compile_
+from circ.cli.interchange import add_command
 from circ.cli.learn import data_app, train_command
 from circ.cli.run import run
 from circ.cli.stdlib import stdlib_app
@@ -29,6 +31,8 @@ app.command()(run)
 app.command("verify")(verify_command)
 app.add_typer(data_app, name="data")
 app.command("train")(train_command)
+app.command("adapt")(adapt_command)
+catalog_app.command("add")(add_command)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(stdlib_app, name="stdlib")
 

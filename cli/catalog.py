@@ -1,4 +1,5 @@
-"""`circ catalog list|show|certify|export|import`: thin typer commands over `circ.learn.catalog`.
+"""`circ catalog list|show|certify|export|import`: thin typer commands over `circ.learn.catalog`
+(`add` and the TransformerLens export are in cli/interchange.py).
 
 Errors a user can cause (an unknown circuit, a database URL that cannot be opened, a corrupted or
 missing weights file, a malformed manifest) print one line, `error: …`, and exit 1.
@@ -18,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from circ.cli.edge import user_errors
+from circ.cli.edge import fail, user_errors
 
 if TYPE_CHECKING:
     from circ.learn.catalog import Catalog, CertificateRecord
@@ -152,13 +153,22 @@ def certify(
 
 @catalog_app.command("export")
 def export(
-    directory: Annotated[Path, typer.Argument(help="Directory to write manifest.json and blobs/ into.")],
+    paths: Annotated[list[str], typer.Argument(help="DIR (or CIRCUIT DIR).", metavar="[CIRCUIT] DIR")],
     names: Annotated[list[str] | None, typer.Option("--name", help="Only this circuit (repeatable).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="circ (manifest) | transformer-lens.")] = "circ",
     db: DbOpt = None,
 ) -> None:
-    """Write circuits and their certificates as a manifest plus safetensors (the stdlib's format)."""
+    """Write circuits and their certificates as a manifest plus safetensors (the stdlib's format), or
+    one circuit as a TransformerLens HookedTransformer (--format transformer-lens)."""
     from circ.learn.catalog import export_catalog
 
+    if fmt != "circ":
+        from circ.cli.interchange import export_other
+
+        return export_other(fmt, paths, names, db)
+    if len(paths) != 1:
+        raise fail("export takes one DIR (or CIRCUIT DIR with --format transformer-lens)")
+    directory = Path(paths[0])
     with _opened(db) as catalog:
         records = export_catalog(catalog, directory, names or None)
     _console().print(f"exported {len(records)} circuits to {directory}", highlight=False, markup=False)

@@ -38,7 +38,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from safetensors import safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save, save_file
 from torch import nn
 
 from circ.circuit.config import ModelConfig
@@ -237,6 +237,14 @@ def save_weights(
     tmp = path.with_name(path.name + ".tmp")
     save_file({k: v.detach().to("cpu").contiguous() for k, v in state.items()}, str(tmp), metadata=meta)
     tmp.replace(path)  # atomic: a reader never sees half a file
+
+
+def weights_bytes(
+    state: dict[str, torch.Tensor], cfg: ModelConfig, metadata: dict[str, str] | None = None
+) -> bytes:
+    """What `save_weights` writes, as bytes (for the catalog, which stores blobs by hash)."""
+    meta = {"format": FORMAT, "config": json.dumps(cfg.to_dict(), sort_keys=True), **(metadata or {})}
+    return save({k: v.detach().to("cpu").contiguous() for k, v in state.items()}, metadata=meta)
 
 
 def load_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], ModelConfig, dict[str, str]]:
