@@ -6,9 +6,9 @@ weights registered as a new circuit → certified (`circ.verify.certify`, record
 the adapter kept as a `lora` extraction on the parent, its summary naming the child, rank, steps,
 seeds and certificate; the training run linked to the child.
 
-On a domain too large to enumerate (the 10^25 grids) both the stopping check and the certificate
-are seeded samples of 10^6, drawn with different seeds so the certificate is not the sample the
-adapter was selected on; the certificate then says `sampled`.
+On a domain too large to enumerate (the 10^25 grids) the stopping check is a seeded sample of 10^5
+and the certificate one of 10^6, drawn with different seeds so the certificate is not the sample
+the adapter was selected on; the certificate then says `sampled`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from circ.learn.model import CircuitTransformer, weights_bytes
 from circ.verify.certify import certify, certify_model
 
 CHECK_SEED = 1  # the stopping check's sample (large domains); certificates use seed 0
+CHECK_SAMPLE = 10**5  # it runs at every evaluation that finds the validation set all right
 
 
 class AdaptError(CatalogError):
@@ -61,7 +62,7 @@ def adapt_circuit(
     model.cfg.check_interface(task.interface)
 
     def check(m: CircuitTransformer) -> float:
-        return certify_model(task, m, seed=CHECK_SEED).accuracy
+        return certify_model(task, m, seed=CHECK_SEED, sample=CHECK_SAMPLE).accuracy
 
     adaptation = adapt(model, task, options, check=check, on_eval=on_eval)
     best = adaptation.best

@@ -66,6 +66,8 @@ def test_adapt_errors_are_one_line(env: dict[str, str]) -> None:
         assert result.exit_code == 1 and "Traceback" not in result.output, result.output
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and field in lines[0], result.stderr
+    with _catalog(env) as catalog:  # a failed adaptation registers nothing
+        assert not [c for c in catalog.circuits() if ".lora." in c.name]
 
 
 def test_export_to_transformer_lens_and_add_back(env: dict[str, str], tmp_path: Path) -> None:
