@@ -26,7 +26,7 @@ def adapt_command(
     lr: Annotated[float, typer.Option(help="AdamW learning rate.")] = 1e-2,
     wd: Annotated[float, typer.Option("--wd", help="AdamW weight decay (pulls adapters to zero).")] = 1.0,
     eval_every: Annotated[int, typer.Option(help="Steps between evaluations.")] = 25,
-    name: Annotated[str | None, typer.Option(help="Name to register [default: PARENT.lora.TASK].")] = None,
+    name: Annotated[str | None, typer.Option(help="Name to register (default: PARENT.lora.TASK).")] = None,
     threads: Annotated[int, typer.Option(help="torch CPU threads.")] = 1,
     db: DbOpt = None,
 ) -> None:

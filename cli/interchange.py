@@ -41,9 +41,9 @@ def export_other(fmt: str, paths: list[str], names: list[str] | None, db: str | 
 def add_command(
     directory: Annotated[Path, typer.Argument(help="A directory with config.json and model.safetensors.")],
     source: Annotated[str, typer.Option("--from", help="The directory's format: transformer-lens.")],
-    name: Annotated[str | None, typer.Option(help="Circuit name [default: circ.json's].")] = None,
+    name: Annotated[str | None, typer.Option(help="Circuit name (default: circ.json's).")] = None,
     task: Annotated[
-        str | None, typer.Option(help="Task it computes, e.g. color_succ [default: circ.json's].")
+        str | None, typer.Option(help="Task it computes, e.g. color_succ (default: circ.json's).")
     ] = None,
     contract: Annotated[
         str | None, typer.Option(help="Contract clauses, e.g. 'ensures result == …'.")
