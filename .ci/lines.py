@@ -15,7 +15,19 @@ import tokenize
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FOLDERS = ("lang", "circuit", "compiler", "runtime", "learn", "verify", "circ", "cli", "benchmarks", "tests")
+FOLDERS = (
+    "lang",
+    "circuit",
+    "compiler",
+    "runtime",
+    "learn",
+    "verify",
+    "circ",
+    "synth",
+    "cli",
+    "benchmarks",
+    "tests",
+)
 CORE = ("lang", "circuit", "compiler", "runtime")
 CORE_BUDGET = 3800
 

@@ -24,13 +24,13 @@ from dataclasses import replace
 
 import torch
 
+from circ.adapt import stop_check
 from circ.learn.adapt import AdapterEnsemble, DataPlan, FitOptions, LoraOptions, fit, related_task
 from circ.learn.catalog import Catalog
 from circ.learn.data import make_split
 from circ.learn.ensemble import Ensemble
 from circ.learn.model import build_model
 from circ.settings import packaged_catalog_dir
-from circ.verify.certify import certify_model
 
 # pair → (shipped parent, related task)
 PAIRS = {
@@ -58,9 +58,7 @@ def run_pair(catalog: Catalog, pair: str, args: argparse.Namespace) -> dict:
     splits = [make_split(task, plan.frac, s, plan.n_samples) for s in seeds]
     sample = args.grid_sample if grid else 10**6
 
-    def check(model: torch.nn.Module) -> float:
-        return certify_model(task, model, seed=1, sample=sample).accuracy
-
+    check = stop_check(task, seed=1, sample=sample)
     rows = {}
     for method in METHODS:
         if method == "lora":

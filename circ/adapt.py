@@ -15,14 +15,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
+
+import numpy as np
 
 from circ.learn.adapt import Adaptation, AdaptOptions, FitEvent, adapt, related_task
 from circ.learn.adapt.artefact import adapter_bytes
+from circ.learn.adapt.fit import Check
 from circ.learn.adapt.lora import peft_config_json
 from circ.learn.catalog import Catalog, CatalogError, CertificateRecord, CircuitRecord, ExtractionRecord
-from circ.learn.model import CircuitTransformer, weights_bytes
-from circ.verify.certify import certify, certify_model
+from circ.learn.data import distributions as dist
+from circ.learn.data.task import Task
+from circ.learn.model import CircuitTransformer, weight_bytes
+from circ.verify.certify import EXHAUSTIVE_LIMIT, Sampler, certify, certify_model
 
 CHECK_SEED = 1  # the stopping check's sample (large domains); certificates use seed 0
 CHECK_SAMPLE = 10**5  # it runs at every evaluation that finds the validation set all right
@@ -39,6 +45,28 @@ class Adapted:
     certificate: CertificateRecord
     extraction: ExtractionRecord
     adaptation: Adaptation
+
+
+def stop_check(task: Task, seed: int = CHECK_SEED, sample: int = CHECK_SAMPLE) -> Check:
+    """`certify_model`'s accuracy, run at evaluations: every input of an enumerable domain; for a
+    larger one a seeded sample of `sample` draws shared among the task's named input distributions
+    (the ones a sampled certificate uses), never the whole-domain bounds proof `certify` tries, which
+    may take minutes and would run at every evaluation."""
+    distributions: dict[str, Sampler] | None = None
+    if task.domain_size > EXHAUSTIVE_LIMIT:
+        distributions = {name: partial(_draw, name=name) for name in dist.names_for(task)}
+
+    def check(model: CircuitTransformer) -> float:
+        # weights_sha256: the check is not recorded (only its accuracy is read), so no hash is taken
+        return certify_model(
+            task, model, weights_sha256="", seed=seed, sample=sample, distributions=distributions
+        ).accuracy
+
+    return check
+
+
+def _draw(task: Task, n: int, rng: np.random.Generator, *, name: str) -> list[np.ndarray]:
+    return dist.sample(task, name, n, rng)
 
 
 def default_name(parent: str, task: str) -> str:
@@ -61,10 +89,7 @@ def adapt_circuit(
     model: CircuitTransformer = catalog.load_model(parent.ref)  # type: ignore[assignment]
     model.cfg.check_interface(task.interface)
 
-    def check(m: CircuitTransformer) -> float:
-        return certify_model(task, m, seed=CHECK_SEED, sample=CHECK_SAMPLE).accuracy
-
-    adaptation = adapt(model, task, options, check=check, on_eval=on_eval)
+    adaptation = adapt(model, task, options, check=stop_check(task), on_eval=on_eval)
     best = adaptation.best
     if best is None:
         tops = [max([a for _, a in m.checks], default=0.0) for m in adaptation.members]
@@ -73,7 +98,7 @@ def adapt_circuit(
             f"(best whole-domain check {max(tops):.2%}); try more --steps, a larger --rank or more --seeds"
         )
     child_name = name or default_name(parent.name, task.name)
-    weights = weights_bytes(best.state, model.cfg, {"task": task.key, "parent": parent.ref})
+    weights = weight_bytes(best.state, model.cfg, {"task": task.key, "parent": parent.ref})
     child = catalog.register_circuit(
         child_name, task.signature, _contract(catalog, task.key), task.key, None, weights
     )

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from circ.learn.catalog.schema import sqlite_path
+
 if TYPE_CHECKING:
     from circ.learn.catalog import Catalog
 
@@ -73,14 +75,6 @@ class Settings:
         import torch
 
         return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file behind a `sqlite:///…` URL; None for in-memory SQLite or another database."""
-    if not url.startswith("sqlite:///"):
-        return None
-    path = url[len("sqlite:///") :].split("?", 1)[0]
-    return Path(path) if path and path != ":memory:" else None
 
 
 def user_data_dir(env: Mapping[str, str] | None = None) -> Path:

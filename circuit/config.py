@@ -6,6 +6,7 @@ circuit's sizes without importing torch; `circ.learn.model` builds the network f
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
@@ -82,3 +83,40 @@ def _interface_sizes(iface: CircuitInterface) -> dict[str, int]:
         "out_vocab": iface.out_vocab,
         "n_out": iface.n_out,
     }
+
+
+MAX_PARAMETERS = 50_000_000  # a circuit is a tiny transformer; a config past this is a mistake or an attack
+
+
+def parameter_shapes(cfg: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """The tensors a circuit transformer with this config has, by name (circ.learn.model's layout),
+    so weights can be checked against their config before anything is allocated."""
+    d, m = cfg.d_model, cfg.d_mlp
+    shapes: dict[str, tuple[int, ...]] = {
+        "embed.weight": (cfg.vocab, d),
+        "pos_embed.weight": (cfg.n_positions, d),
+        "unembed.weight": (cfg.out_vocab, d),
+    }
+    for layer in range(cfg.n_layers):
+        block = f"blocks.{layer}."
+        for name in ("q", "k", "v", "o"):
+            shapes[f"{block}attn.{name}.weight"] = (d, d)
+        shapes[f"{block}mlp.fc_in.weight"] = (m, d)
+        shapes[f"{block}mlp.fc_in.bias"] = (m,)
+        shapes[f"{block}mlp.fc_out.weight"] = (d, m)
+        shapes[f"{block}mlp.fc_out.bias"] = (d,)
+        if cfg.layernorm:
+            for norm in ("ln1", "ln2"):
+                shapes[f"{block}{norm}.weight"] = (d,)
+                shapes[f"{block}{norm}.bias"] = (d,)
+    if cfg.layernorm:
+        shapes["ln_final.weight"] = (d,)
+        shapes["ln_final.bias"] = (d,)
+    return shapes
+
+
+def check_size(cfg: ModelConfig) -> None:
+    """Refuse a config whose parameters would not fit `MAX_PARAMETERS` (before any allocation)."""
+    total = sum(math.prod(shape) for shape in parameter_shapes(cfg).values())
+    if total > MAX_PARAMETERS:
+        raise ConfigError("model", f"has {total:,} parameters; circuits are limited to {MAX_PARAMETERS:,}")

@@ -30,6 +30,18 @@ class WeightsHeader:
     metadata: dict[str, str]  # every metadata string, "format" and "config" included
 
 
+def canonical(data: bytes) -> bytes:
+    """The same file with its header written one way (keys sorted, no spaces, padded to 8 bytes):
+    safetensors writes its metadata map in an order that changes from process to process, so the
+    bytes — and the sha256 that names a blob — would otherwise differ for the same weights."""
+    read_header(data)  # a circ circuit file, or a WeightsError
+    size = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + size])
+    text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    return len(text).to_bytes(8, "little") + text + data[8 + size :]
+
+
 def read_header(data: bytes) -> WeightsHeader:
     """What a circuit safetensors file says about itself; `WeightsError` when it is not one."""
     try:

@@ -1,5 +1,5 @@
-"""`circ catalog list|show|certify|export|import`: thin typer commands over `circ.learn.catalog`
-(`add` and the TransformerLens export are in cli/interchange.py).
+"""`circ catalog list|show|certify|add|declare|export|import`: thin typer commands over `circ.learn.catalog`
+(and `circ.register` for trained models; the TransformerLens format is in cli/interchange.py).
 
 Errors a user can cause (an unknown circuit, a database URL that cannot be opened, a corrupted or
 missing weights file, a malformed manifest) print one line, `error: …`, and exit 1.
@@ -8,13 +8,13 @@ missing weights file, a malformed manifest) print one line, `error: …`, and ex
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -50,37 +50,83 @@ def _opened(db: str | None) -> Iterator[Catalog]:
         yield catalog
 
 
-def _percent(accuracy: float) -> str:
-    """Rounded down, so anything short of every point never reads as 100%."""
-    return f"{math.floor(accuracy * 10_000) / 100:.2f}%"
+def _certified(cert: CertificateRecord | None, weights_sha256: str | None = None) -> Text:
+    """The method and accuracy (rounded down); a certificate for other weights says so."""
+    from circ.cli.show_verify import certificate_text
 
-
-def _certified(cert: CertificateRecord | None) -> Text:
     if cert is None:
         return Text("—", style="dim")
-    how = "full" if not cert.sampled else "sampled"
-    style = "green" if cert.certified else ("yellow" if cert.sampled else "red")
-    return Text(f"{_percent(cert.accuracy)} {how}", style=style)
+    if weights_sha256 is not None and cert.weights_sha256 != weights_sha256:
+        return Text("for other weights", style="red")
+    return certificate_text(cert)
+
+
+def certificate_lines(cert: CertificateRecord) -> list[str]:
+    """What a certificate holds for and how it was obtained, one fact a line."""
+    covered = f"{cert.n_checked:,}" if cert.n_checked is not None else "an unknown number"
+    how = {"exhaustive": "inputs run", "bounds": "inputs proved", "sampled": "sampled inputs run"}[
+        cert.method
+    ]
+    lines = [f"{covered} of {cert.domain_size:,} {how}, {cert.created.isoformat(timespec='seconds')}"]
+    weights = (cert.weights_sha256 or "unrecorded")[:12]
+    lines.append(f"holds for weights {weights}… in {cert.precision} on {cert.backend}")
+    if cert.min_margin is not None:
+        lines.append(f"smallest logit margin {cert.min_margin:.4g}")
+    if cert.seconds is not None:
+        lines.append(f"took {cert.seconds:.2f} s")
+    for sample in cert.samples:
+        lines.append(
+            f"{sample.name}: {sample.errors:,} wrong of {sample.n:,}, error rate ≤ {sample.upper95:.2g} (95%)"
+        )
+    if cert.sampled and not cert.samples:
+        lines.append("no per-distribution record (from before schema 3): no error bound; certify again")
+    if cert.uncovered:
+        lines.append(f"{len(cert.uncovered)} input region(s) the proof could not close")
+    return lines
 
 
 @catalog_app.command("list")
 def list_(db: DbOpt = None) -> None:
     """Every catalogued circuit (newest version of each), with its certified accuracy."""
+    console = _console()
     with _opened(db) as catalog:
         records = catalog.circuits()
-        table = Table(title="circ catalog", header_style="bold")
-        for column in ("name", "version", "signature", "task", "params", "certified", "source"):
-            justify = "right" if column in ("version", "params") else "left"
-            table.add_column(column, justify=justify, overflow="fold")  # fold: never hide a name with …
-        for r in records:
-            params = f"{r.n_params:,}" if r.n_params is not None else "?"
-            certified = _certified(catalog.latest_certificate(r.ref))
+        table = _circuit_table(catalog, records, wide=console.width >= WIDE_TABLE)
+    console.print(table)
+    console.print(f"{len(records)} circuit{'' if len(records) == 1 else 's'}", highlight=False)
+
+
+WIDE_TABLE = 110  # columns from which `circ catalog list` shows the task and source columns too
+
+
+def _circuit_table(catalog: Catalog, records: list, wide: bool) -> Table:
+    """Names never break (they are what one copies); a narrow terminal drops the task and the source
+    (`circ catalog show NAME` has them) rather than folding every cell into three lines."""
+    table = Table(
+        title="circ catalog", header_style="bold", box=box.HEAVY_HEAD if wide else None, pad_edge=wide
+    )
+    table.add_column("name", no_wrap=True)
+    if wide:
+        table.add_column("version", justify="right")
+    table.add_column("signature", overflow="fold")
+    if wide:
+        table.add_column("task", overflow="fold")
+    table.add_column("params", justify="right", no_wrap=True)
+    table.add_column("certificate", no_wrap=True)
+    if wide:
+        table.add_column("source")
+    for r in records:
+        params = f"{r.n_params:,}" if r.n_params is not None else "?"
+        certified = _certified(catalog.latest_certificate(r.ref), r.weights_sha256)
+        if wide:
             table.add_row(
                 Text(r.name), str(r.version), Text(r.signature), Text(r.task), params, certified, r.source
             )
-    console = _console()
-    console.print(table)
-    console.print(f"{len(records)} circuit{'' if len(records) == 1 else 's'}", highlight=False)
+        else:
+            table.add_row(Text(r.ref), Text(r.signature), params, certified)
+    if not wide:
+        table.caption = "task and source: `circ catalog show NAME`, or a wider terminal"
+    return table
 
 
 @catalog_app.command()
@@ -92,6 +138,10 @@ def show(name: NameArg, db: DbOpt = None) -> None:
         cert = catalog.latest_certificate(record.ref)
         path = catalog.weights_path(record)
         runs = catalog.training_runs(record.ref) if record.id is not None else []
+        extractions = catalog.extractions(record.ref)
+        from circ.cli.show_extract import derived_from  # a pruned or transcoder circuit names its parent
+
+        parent = derived_from(catalog.load_weights(record.ref))
     info = Table.grid(padding=(0, 2))
     info.add_column(style="bold")
     info.add_column(overflow="fold")
@@ -107,19 +157,16 @@ def show(name: NameArg, db: DbOpt = None) -> None:
         ("weights", f"{record.weights_sha256}\n{path}"),
         ("created", record.created.isoformat(timespec="seconds")),
         ("training runs", ", ".join(f"#{r.id} seed {r.seed} {r.status}" for r in runs) or "—"),
+        *([("derived from", parent)] if parent else []),
     ]
     for key, value in rows:
         info.add_row(key, Text(value))
-    info.add_row("certificate", _certified(cert))
-    if cert is not None:
-        checked = f"{cert.n_checked:,}" if cert.n_checked is not None else "an unknown number"
-        info.add_row(
-            "",
-            Text(
-                f"{checked} of {cert.domain_size:,} inputs checked, "
-                f"{cert.created.isoformat(timespec='seconds')}"
-            ),
-        )
+    mechanisms = [e for e in extractions if isinstance(e.summary, dict) and e.summary.get("headline")]
+    for e in mechanisms:  # mechanism summaries (`circ analyse --record`)
+        info.add_row("mechanism", Text(f"{e.summary['headline']} ({e.method})"))
+    info.add_row("certificate", _certified(cert, record.weights_sha256))
+    for line in certificate_lines(cert) if cert is not None else ():
+        info.add_row("", Text(line))
     console = _console()
     console.print(info)
     if cert is not None and cert.counterexamples:
@@ -129,24 +176,30 @@ def show(name: NameArg, db: DbOpt = None) -> None:
         for i, example in enumerate(cert.counterexamples):
             table.add_row(str(i), Text(json.dumps(example)))
         console.print(table)
+    from circ.cli.show_extract import extractions_view  # pruned / transcoder circuits, labels, graphs
+
+    others = [e for e in extractions if e not in mechanisms]
+    if (view := extractions_view(others)) is not None:
+        console.print(view)
 
 
 @catalog_app.command()
 def certify(
     name: NameArg,
     seed: Annotated[int, typer.Option(help="Seed of the sample, for domains too big to enumerate.")] = 0,
+    precision: Annotated[str, typer.Option(help="fp32, or bf16 (weights and activations)")] = "fp32",
     db: DbOpt = None,
 ) -> None:
-    """Run a circuit on its whole domain (or a seeded sample of 10^6) against its task's reference."""
+    """Run a circuit on its whole domain (or seeded samples of 10^6 from named distributions) against
+    its task's reference, and record the certificate."""
     from circ.verify.certify import certify as run_certification
 
     with _opened(db) as catalog:
-        cert = run_certification(catalog, name, seed=seed)
-    how = "sampled" if cert.sampled else "every input"
+        cert = run_certification(catalog, name, seed=seed, precision=precision)
     console = _console()
-    console.print(
-        f"{name}: ", _certified(cert), f" on {cert.n_checked:,} inputs ({how})", sep="", highlight=False
-    )
+    console.print(f"{name}: ", _certified(cert), sep="", highlight=False)
+    for line in certificate_lines(cert):
+        console.print(f"  {line}", highlight=False, markup=False)
     for example in cert.counterexamples:
         console.print(f"  {name}{example['input']} = {example['got']}, expected {example['expected']}")
 
@@ -177,16 +230,91 @@ def export(
 @catalog_app.command("import")
 def import_(
     directory: Annotated[Path, typer.Argument(help="A directory written by `circ catalog export`.")],
+    shadow: Annotated[
+        bool, typer.Option(help="Allow circuits that hide a shipped stdlib circuit of the same name.")
+    ] = False,
     db: DbOpt = None,
 ) -> None:
-    """Register every circuit and certificate of an exported catalog (hash-checked first)."""
+    """Register every circuit and certificate of an exported catalog (hash-checked and checked against
+    their records first; name@version pins are kept, never renumbered)."""
     from circ.learn.catalog import import_catalog
 
     with _opened(db) as catalog:
-        result = import_catalog(catalog, directory)
+        result = import_catalog(catalog, directory, shadow=shadow)
     _console().print(
         f"imported {len(result.circuits)} circuits ({result.new} new) and {result.certificates} "
         f"certificates from {directory}",
         highlight=False,
         markup=False,
     )
+
+
+@catalog_app.command("add")
+def add(
+    run: Annotated[Path, typer.Argument(help="The --out folder of `circ train`, or one run in it.")],
+    name: Annotated[
+        str | None, typer.Option(help="Catalog name to register it under, e.g. my.add.", show_default=False)
+    ] = None,
+    member: Annotated[
+        str | None, typer.Option(help="Which run of a folder holding several: its index or its name.")
+    ] = None,
+    source: Annotated[
+        str, typer.Option("--from", help="What RUN is: circ (a `circ train` run) | transformer-lens.")
+    ] = "circ",
+    task: Annotated[
+        str | None, typer.Option(help="transformer-lens: the task it computes (default: circ.json's).")
+    ] = None,
+    contract: Annotated[
+        str | None, typer.Option(help="transformer-lens: contract clauses, e.g. 'ensures result == …'.")
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """Register a model trained by `circ train` (its config, task and signature checked against the
+    weights), with its task's contract where one is known; or, with --from transformer-lens, a
+    one-layer HookedTransformer directory (then certified on its task)."""
+    from circ.register import find_weights, read_trained, register
+
+    if source != "circ":
+        from circ.cli.interchange import add_other
+
+        return add_other(source, run, name=name, task=task, contract=contract, db=db)
+    if name is None:
+        raise fail("name: required for a `circ train` run (--name my.add)")
+    with _opened(db) as catalog:
+        registered = register(catalog, read_trained(find_weights(run, member)), name)
+    show_registered(_console(), registered)
+
+
+@catalog_app.command()
+def declare(
+    name: NameArg,
+    as_: Annotated[str | None, typer.Option("--as", help="The circuit's name in the program.")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Print the `circuit … learned "…";` declaration of a catalogued circuit, to paste into a program."""
+    from circ.register import declare as declaration
+
+    with _opened(db) as catalog:
+        text, comment = declaration(catalog, name, as_)
+    typer.echo(f"{comment}\n{text}")
+
+
+def show_registered(console: Console, registered) -> None:
+    """What `circ catalog add` and `circ train --register` did, and how to use it next."""
+    record = registered.record
+    console.print(
+        f"registered {record.ref}: {record.signature}, task {record.task}, from {registered.model.path}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    contract = registered.contract
+    if contract is not None:
+        console.print(
+            f"  contract (checked on {contract.checked_on}): {contract.text}", markup=False, soft_wrap=True
+        )
+    if registered.certificate is not None:
+        cert = registered.certificate
+        how = "sampled" if cert.sampled else "every input"
+        console.print("  certificate: ", _certified(cert), f" on {cert.n_checked:,} inputs ({how})", sep="")
+    console.print(f"  next: circ catalog declare {record.name} >> your.circ", markup=False, highlight=False)

@@ -7,19 +7,23 @@ line naming the field for everything else) and never prints or exits; every comm
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
 import typer
 
-from circ.lang.diagnostics import CircError, Diagnostic, render
+from circ.cli.paint import colour_enabled, painted
+from circ.lang.diagnostics import CircError, Diagnostic
 from circ.lang.errors import UserError
 
 
 def report(diagnostics: Iterable[Diagnostic], sources: Mapping[str, str]) -> None:
-    """Diagnostics go to stderr as plain text: no wrapping, so carets stay under their columns."""
+    """Diagnostics go to stderr, never wrapped, so carets stay under their columns; in colour on a
+    terminal (`paint`)."""
+    colour = colour_enabled(sys.stderr)
     for diagnostic in diagnostics:
-        typer.echo(render(diagnostic, sources), err=True)
+        typer.echo(painted(diagnostic, sources, colour), err=True, color=colour)
 
 
 def fail(message: str) -> typer.Exit:

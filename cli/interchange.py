@@ -1,5 +1,5 @@
 """`circ catalog export CIRCUIT --format transformer-lens DIR` and `circ catalog add --from
-transformer-lens DIR`: thin commands over `circ.learn.interchange.tl_directory`.
+transformer-lens DIR` (called from cli/catalog.py): thin commands over `circ.learn.interchange.tl_directory`.
 
 An added circuit is certified at once (`circ.verify.certify`), so its accuracy on the task it claims
 is known before any program relies on it.
@@ -8,12 +8,10 @@ is known before any program relies on it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-import typer
 from rich.console import Console
 
-from circ.cli.catalog import DbOpt, _certified, _opened
+from circ.cli.catalog import _certified, _opened
 from circ.cli.edge import fail
 
 FORMATS = ("circ", "transformer-lens")
@@ -38,21 +36,12 @@ def export_other(fmt: str, paths: list[str], names: list[str] | None, db: str | 
     )
 
 
-def add_command(
-    directory: Annotated[Path, typer.Argument(help="A directory with config.json and model.safetensors.")],
-    source: Annotated[str, typer.Option("--from", help="The directory's format: transformer-lens.")],
-    name: Annotated[str | None, typer.Option(help="Circuit name (default: circ.json's).")] = None,
-    task: Annotated[
-        str | None, typer.Option(help="Task it computes, e.g. color_succ (default: circ.json's).")
-    ] = None,
-    contract: Annotated[
-        str | None, typer.Option(help="Contract clauses, e.g. 'ensures result == …'.")
-    ] = None,
-    db: DbOpt = None,
+def add_other(
+    source: str, directory: Path, name: str | None, task: str | None, contract: str | None, db: str | None
 ) -> None:
     """Register a model trained in another tool as a circuit, then certify it on its task."""
     if source != "transformer-lens":
-        raise fail(f"from: the only format so far is transformer-lens, got {source!r}")
+        raise fail(f"from: must be circ or transformer-lens, got {source!r}")
     from circ.learn.interchange.tl_directory import add_from_transformer_lens
     from circ.verify.certify import certify
 

@@ -104,6 +104,15 @@ def train_command(
     layernorm: Annotated[bool, typer.Option(help="LayerNorm before each sublayer.")] = False,
     encoder: Annotated[bool, typer.Option(help="Full attention instead of causal.")] = False,
     target_acc: Annotated[float, typer.Option(help="Stop a model at this val accuracy (0: never).")] = 0.99,
+    stop_after_cleanup: Annotated[
+        bool, typer.Option(help="Mod[p] tasks: after --target-acc, train on until clean-up is over.")
+    ] = False,
+    cleanup_window: Annotated[
+        int, typer.Option(help="Steps over which the embedding's Fourier sparsity must settle.")
+    ] = 300,
+    snapshots: Annotated[
+        int, typer.Option(help="Keep ~N log-spaced weight snapshots per run (for `circ analyse`).")
+    ] = 0,
     eval_every: Annotated[int, typer.Option(help="Steps between evaluations.")] = 10,
     ckpt_every: Annotated[int, typer.Option(help="Steps between checkpoints.")] = 500,
     n_samples: Annotated[int | None, typer.Option(help="Sample pool size for huge domains.")] = None,
@@ -114,16 +123,23 @@ def train_command(
     gpus_per_group: Annotated[float, typer.Option(help="GPUs per Ray task (fractions share).")] = 0.0,
     device: Annotated[str, typer.Option(help="Device for in-process training.")] = "cpu",
     threads: Annotated[int | None, typer.Option(help="torch CPU threads (default: all cores).")] = None,
+    register: Annotated[
+        str | None,
+        typer.Option(help="Certify the best model and register it in the catalog under this name."),
+    ] = None,
+    db: Annotated[str | None, typer.Option(help="Catalog for --register (default: $CIRC_DB).")] = None,
 ) -> None:
     """Train circuits on tasks: same-shape runs train together as a vmap ensemble."""
     import torch
 
     from circ.learn.run import CPU_RECIPE_LR, OptimConfig, make_runs
-    from circ.learn.train import group_runs, train
+    from circ.learn.train import group_runs, log_steps, train
 
     with user_errors():
         if threads is not None and threads < 1:
             raise ConfigError("threads", f"must be >= 1, got {threads}")
+        if snapshots < 0 or (snapshots and ray):
+            raise ConfigError("snapshots", "must be >= 0, and is kept in process only (not with --ray)")
         if seeds < 1:
             raise ConfigError("seeds", f"must be >= 1, got {seeds}")
         if resume and out is None:
@@ -149,6 +165,7 @@ def train_command(
             target_acc=target_acc or None,
             eval_every=eval_every,
             n_samples=n_samples,
+            cleanup_window=cleanup_window if stop_after_cleanup else None,
         )
         out = out or Path("runs") / f"{runs[0].name.rsplit('-s', 1)[0]}-{time.strftime('%Y%m%d-%H%M%S')}"
         n_groups = len(group_runs(runs))
@@ -165,6 +182,7 @@ def train_command(
                 on_eval=on_eval,
                 ray=ray_address if ray else None,
                 gpus_per_group=gpus_per_group,
+                snapshot_steps=log_steps(steps, snapshots, eval_every),
             )
         wall = time.perf_counter() - start
     table = Table(title=f"results ({wall:.1f} s)", header_style="bold")
@@ -184,3 +202,21 @@ def train_command(
     console.print(
         f"curves: {out / 'curves.json'}, plot: {out / 'curves.png'}, weights: {out}/<run>/model.safetensors"
     )
+    if register is not None:
+        _register(out, results, register, db)
+
+
+def _register(out: Path, results: list, name: str, db: str | None) -> None:
+    """`--register`: the run with the best final validation accuracy, certified, then catalogued."""
+    from circ.cli.catalog import show_registered
+    from circ.register import certify_and_register, read_trained
+    from circ.settings import Settings
+
+    best = max(results, key=lambda r: r.final["val_acc"])  # the first of equals: runs are in seed order
+    if len(results) > 1:
+        console.print(f"registering {best.run.name}, the best of {len(results)} by validation accuracy")
+    with user_errors(), Settings.from_env(db=db).open_catalog() as catalog:
+        registered = certify_and_register(
+            catalog, read_trained(out / best.run.name / "model.safetensors"), name
+        )
+    show_registered(console, registered)

@@ -30,7 +30,10 @@ def run(
         Path | None, typer.Option(help="JSON lines, one object of parameter values per row")
     ] = None,
     all_: Annotated[bool, typer.Option("--all", help="run on every input of the program's domain")] = False,
-    trace: Annotated[bool, typer.Option(help="print each row's reasoning trace")] = False,
+    trace: Annotated[
+        bool, typer.Option(help="print each row's reasoning trace (summarised per circuit when long)")
+    ] = False,
+    trace_all: Annotated[bool, typer.Option(help="--trace, listing every call however many")] = False,
     json_: Annotated[bool, typer.Option("--json", help="print JSON lines instead of a table")] = False,
     entry: Annotated[str, typer.Option(help="the function to run")] = "main",
     db: Annotated[str | None, typer.Option(help="catalog database URL (default: $CIRC_DB)")] = None,
@@ -47,6 +50,7 @@ def run(
 
     if sum([bool(input), inputs is not None, all_]) > 1:
         raise fail("give one of --input, --inputs or --all")
+    trace = trace or trace_all
     settings = Settings.from_env(db=db)
     device = settings.torch_device()
     start = time.perf_counter()
@@ -61,9 +65,10 @@ def run(
             sys.stdout.write(line + "\n")
         return
     out = Console(soft_wrap=True)
-    if trace:
+    if trace:  # wrapped to the terminal, never cropped: a trace's values are what it is for
+        wrapping = Console()
         for row in range(min(limit, ran.rows)):
-            out.print(trace_tree(ran, row))
+            wrapping.print(trace_tree(ran, row, everything=trace_all))
         return
     out.print(results_table(ran, limit))
     if ran.rows > limit:

@@ -11,7 +11,7 @@ from rich.tree import Tree
 
 from circ.api import Ran
 from circ.lang.layout import format_value
-from circ.runtime.trace import Step, trace_row
+from circ.runtime.trace import Step
 from circ.runtime.values import from_batch
 
 
@@ -55,13 +55,11 @@ def json_lines(ran: Ran) -> list[str]:
     ]
 
 
-def trace_tree(ran: Ran, row: int) -> Tree:
-    """One row's reasoning trace: every circuit call with its inputs, output, confidence and contract."""
-    graph = ran.graph
-    tree = Tree(f"[bold]row {row}[/]  {escape(graph.graph['signature'])}")
-    for step in trace_row(graph, ran.execution, row):
-        tree.add(step_label(step))
-    return tree
+def trace_tree(ran: Ran, row: int, everything: bool = False) -> Tree:
+    """One row's reasoning trace, grouped by function (`show_trace`; summarised when long)."""
+    from circ.cli.show_trace import trace_tree as grouped
+
+    return grouped(ran, row, everything)
 
 
 def step_label(step: Step) -> str:

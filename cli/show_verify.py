@@ -12,12 +12,19 @@ from rich.text import Text
 from circ.cli.show_run import step_label
 from circ.lang.diagnostics import render
 from circ.lang.layout import format_value
+from circ.learn.catalog import CertificateRecord
 from circ.verify.circuits import CircuitCheck
 from circ.verify.properties import PropertyResult
 from circ.verify.prove import Obligation
-from circ.verify.report import Report
+from circ.verify.report import Report, format_bound
 
-_STATUS = {"proved": "[green]✓ proved [/]", "refuted": "[red]✗ refuted[/]", "unknown": "[yellow]? unknown[/]"}
+_STATUS = {
+    "proved": "[green]✓ proved  [/]",
+    "refuted": "[red]✗ refuted [/]",
+    "unknown": "[yellow]? unproved[/]",
+    "unproved": "[yellow]? unproved[/]",
+    "decided": "[green]✓ checked [/]",  # undecided by Z3, then true on every input of a small domain
+}
 
 
 def percent(rate: float) -> str:
@@ -44,15 +51,26 @@ def report_view(report: Report, sources: dict[str, str], timeout: float, example
     for c in report.circuits:
         if c.unavailable:
             parts.append(Text(f"  circuit unavailable: {c.learned}: {c.unavailable}", style="red"))
+        elif c.refused:
+            parts.append(Text(f"  {c.refused}", style="red"))
+        for sample in c.certificate.samples if c.certificate is not None else ():
+            parts.append(
+                Text(
+                    f"  {c.learned}: {sample.errors:,} wrong of {sample.n:,} {sample.name} inputs,"
+                    f" error rate ≤ {sample.upper95:.2g} (95%)",
+                    style="yellow" if not sample.errors else "red",
+                )
+            )
     parts.append(Text(f"\nproperty tests (Hypothesis, up to {examples} inputs per function)", style="bold"))
     parts.append(_properties(report.properties))
     for p in report.properties:
         if p.failure is not None:
             parts.append(_failure(p))
-    if report.union_bound is not None:
-        bound = report.union_bound
-        parts.append(Text(f"\nunion bound on the program's error rate: {percent(bound) if bound else '0%'}"))
-    style = "bold green" if report.verdict == "certified" else "bold yellow" if report.ok else "bold red"
+    if any(c.certificate is not None for c in report.circuits):
+        bound = format_bound(report.union_bound, report.circuits)
+        parts.append(Text(f"\nunion bound on the program's error rate: {bound}"))
+    ok, undecided = report.verdict == "certified", report.verdict.startswith(("unproved", "verified"))
+    style = "bold green" if ok else "bold yellow" if undecided else "bold red"
     parts.append(Text.assemble("\nverdict: ", (report.verdict, style)))
     return Group(*parts)
 
@@ -61,26 +79,32 @@ def _title(o: Obligation) -> str:
     return f"in {o.function}: {o.title}" if o.kind == "requires" else o.title
 
 
+def certificate_text(cert: CertificateRecord) -> Text:
+    """`100.00% exhaustive`, `100.00% bounds`, `99.98% sampled` — the method named, never rounded up."""
+    style = "green" if cert.certified else "yellow" if cert.sampled and cert.accuracy == 1.0 else "red"
+    shown = "100%" if cert.accuracy == 1.0 else percent(cert.accuracy)
+    return Text(f"{shown} {cert.method}", style=style)
+
+
 def _certificate(c: CircuitCheck) -> Text:
     if c.unavailable:
         return Text("unavailable", style="red")
-    cert = c.certificate
-    if cert is None:
-        return Text("no certificate", style="red")
-    style = "green" if cert.certified else "yellow" if cert.sampled and cert.accuracy == 1.0 else "red"
-    return Text(f"{percent(cert.accuracy)} {'sampled' if cert.sampled else 'full'}", style=style)
+    if c.certificate is None:
+        return Text("refused" if c.refused else "no certificate", style="red")
+    return certificate_text(c.certificate)
 
 
 def _circuits(circuits: tuple[CircuitCheck, ...]) -> Table:
     table = Table(header_style="bold")
-    for column in ("circuit", "catalog", "calls", "certified", "task meets contract"):
-        table.add_column(column, justify="right" if column == "calls" else "left", overflow="fold")
+    for column in ("circuit", "catalog", "calls", "certificate", "task meets contract"):
+        justify = "right" if column == "calls" else "left"
+        table.add_column(column, justify=justify, overflow="fold", no_wrap=column != "task meets contract")
     for c in circuits:
-        mark = {True: "✓ ", False: "✗ ", None: ""}[c.conforms]
-        style = {True: "green", False: "red", None: "dim"}[c.conforms]
-        table.add_row(
-            c.name, c.learned, str(c.calls), _certificate(c), Text(mark + c.conformance, style=style)
-        )
+        status = c.conformance.status if c.conformance is not None else None
+        mark = {"all": "✓ ", "proved": "✓ ", "broken": "✗ ", "sampled": "~ ", "unknown": "? "}.get(status, "")
+        style = {"all": "green", "proved": "green", "broken": "red", "sampled": "yellow"}.get(status, "dim")
+        detail = c.conformance.detail if c.conformance is not None else ""
+        table.add_row(c.name, c.learned, str(c.calls), _certificate(c), Text(mark + detail, style=style))
     return table
 
 
@@ -154,13 +178,22 @@ def _circuit_json(c: CircuitCheck) -> dict:
         "certificate": None
         if cert is None
         else {
+            "method": cert.method,
             "accuracy": cert.accuracy,
             "sampled": cert.sampled,
             "domain_size": cert.domain_size,
             "n_checked": cert.n_checked,
             "certified": cert.certified,
+            "error_bound": cert.error_bound,
+            "weights_sha256": cert.weights_sha256,
+            "precision": cert.precision,
+            "backend": cert.backend,
+            "min_margin": cert.min_margin,
+            "samples": [x.to_dict() for x in cert.samples],
         },
-        "contract_check": c.conformance or None,
+        "refused": c.refused,
+        "contract_check": None if c.conformance is None else c.conformance.detail,
+        "contract_status": None if c.conformance is None else c.conformance.status,
         "conforms": c.conforms,
     }
 

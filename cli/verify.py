@@ -1,7 +1,8 @@
 """`circ verify FILE`: a thin typer command over `circ.verify.report.verify_program`.
 
-Exit code 0 when the verdict is `certified` or `verified (sampled)`, 1 when it is `failed: …` or
-the program cannot be read; source errors are the usual located diagnostics on stderr.
+Exit code 0 when the verdict is `certified` or `verified (sampled)`, 2 when it is `unproved: …`, 1
+when it is `failed: …` or the program cannot be read; source errors are the usual located
+diagnostics on stderr.
 """
 
 from __future__ import annotations
@@ -41,4 +42,4 @@ def verify_command(
         typer.echo(json.dumps(report_json(report)))
     else:
         Console(soft_wrap=True).print(report_view(report, report.sources, timeout, examples), crop=False)
-    raise typer.Exit(code=0 if report.ok else 1)
+    raise typer.Exit(code=0 if report.ok else 2 if report.verdict.startswith("unproved") else 1)

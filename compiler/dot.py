@@ -52,5 +52,31 @@ def to_dot(graph: nx.MultiDiGraph) -> str:
         lines.append(f"  n{node} [label={text} {_STYLE[attrs[N.OP]]}];")
     for source, target, position in graph.edges(data=N.ARG):
         lines.append(f'  n{source} -> n{target} [label="{position}"];')
+    lines.extend(_clusters(graph))
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _clusters(graph: nx.MultiDiGraph) -> list[str]:
+    """One cluster per inlined call (`N.FRAME`), nested as the calls are, naming the nodes it holds."""
+    members: dict[tuple, list[int]] = {}
+    for node, frame in graph.nodes(data=N.FRAME, default=()):
+        for depth in range(2, len(frame) + 1):  # the entry's own frame is the whole graph
+            members.setdefault(frame[:depth], [])
+        members.setdefault(frame, []).append(node)
+    lines: list[str] = []
+
+    def emit(prefix: tuple, pad: str) -> None:
+        for child in (k for k in members if len(k) == len(prefix) + 1 and k[: len(prefix)] == prefix):
+            name, span = child[-1]
+            lines.append(f"{pad}subgraph cluster_{len(lines)} {{")
+            lines.append(
+                f'{pad}  label={_quote(f"{name}  {span.line}:{span.column}")}; style="rounded,dashed";'
+            )
+            lines.extend(f"{pad}  n{node};" for node in members[child])
+            emit(child, pad + "  ")
+            lines.append(f"{pad}}}")
+
+    for root in dict.fromkeys(frame[:1] for frame in members):
+        emit(root, "  ")
+    return lines

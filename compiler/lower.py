@@ -63,10 +63,13 @@ class _Lowerer:
         self.depth = 0  # 0 while lowering the entry's own body: its names are `shown`
         self.shown: list[tuple[str, int]] = []
         self.named: set[int] = set()  # ids of the entry's expressions a let (or the result) names
+        self.frames: list[tuple[str, ast.Span]] = []  # the inlined calls being lowered (N.FRAME)
 
     def add(self, op: str, type_: T.Type, span: ast.Span, args: tuple[int, ...] = (), **attrs: object) -> int:
         node = self.graph.number_of_nodes()
-        self.graph.add_node(node, **{N.OP: op, N.TYPE: type_, N.SPAN: span, **attrs})
+        self.graph.add_node(
+            node, **{N.OP: op, N.TYPE: type_, N.SPAN: span, N.FRAME: tuple(self.frames), **attrs}
+        )
         for position, source in enumerate(args):
             self.graph.add_edge(source, node, **{N.ARG: position})
         return node
@@ -74,6 +77,7 @@ class _Lowerer:
     def entry(self) -> nx.MultiDiGraph:
         symbol = self.symbol
         sig = symbol.signature
+        self.frames = [(symbol.name, symbol.decl.name_span)]
         params = tuple(
             self.add("input", t, p.span, **{N.NAME: name, N.POSITION: i})
             for i, ((name, t), p) in enumerate(zip(sig.params, symbol.decl.params, strict=True))
@@ -101,6 +105,9 @@ class _Lowerer:
             attrs = {N.NAME: symbol.name, N.DECL: symbol.decl}
             return self.add("call", symbol.signature.result, span, args, **attrs)
         env: dict[str, _Value] = {p.name: a for p, a in zip(symbol.decl.params, args, strict=True)}
+        inner = self.depth >= 0  # a call inside the entry (whose own frame `entry` set)
+        if inner:
+            self.frames.append((symbol.name, span))
         self.depth += 1
         top = self.depth == 0
         for let in symbol.decl.body.lets:
@@ -113,6 +120,8 @@ class _Lowerer:
             self.named.add(id(symbol.decl.body.result))
         result = self.expr(symbol.decl.body.result, env)
         self.depth -= 1
+        if inner:
+            self.frames.pop()
         assert isinstance(result, int)
         return result
 

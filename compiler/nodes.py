@@ -24,6 +24,9 @@ BUILTIN = "builtin"  # op=builtin: one of BUILTINS
 INDEX = "index"  # builtin=proj: the component; builtin=index: the tuple of indices
 BATCH = "batch"  # op=circuit, set by passes.batch: k stacked independent calls (args k×m, type a k-tuple)
 KERNEL = "kernel"  # op=circuit, set by passes.fuse: the fused kernel (0, 1, …) that computes the node
+# the inlined calls the node was made in, outermost first: (function name, Span of its call) for the
+# entry (whose Span is its name) and each `fn` inlined below it; traces group by it, DOT clusters by it
+FRAME = "frame"
 
 # --- graph keys (graph.graph, set by compiler.lower) ----------------------------------------------
 # "entry", "signature", "root": the lowered function, its signature as written, the root file;

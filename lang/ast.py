@@ -215,6 +215,28 @@ class CircuitDecl:
 
 
 @node
+class Example:
+    """`input -> output` in a `synth` spec (several inputs are written as a tuple)."""
+
+    inputs: Expr
+    output: Expr
+    span: Span
+
+
+@node
+class SynthDecl:
+    """`synth fn f(…) -> T examples { … } ensures …;`: a function `circ synth` is to find."""
+
+    name: str
+    params: tuple[Param, ...]
+    ret: TypeExpr
+    contracts: tuple[Contract, ...]
+    examples: tuple[Example, ...]
+    span: Span
+    name_span: Span
+
+
+@node
 class TypeAlias:
     name: str
     type: TypeExpr
@@ -229,7 +251,7 @@ class Use:
     span: Span
 
 
-Item = Union[Use, TypeAlias, FnDecl, CircuitDecl]  # noqa: UP007
+Item = Union[Use, TypeAlias, FnDecl, CircuitDecl, SynthDecl]  # noqa: UP007
 
 
 @node

@@ -15,6 +15,7 @@ from circ.lang import types as T
 from circ.lang.check_body import BodyChecker
 from circ.lang.check_contract import ContractChecker
 from circ.lang.check_expr import Binding, DeclState
+from circ.lang.check_synth import check_examples
 from circ.lang.diagnostics import CircError, Diagnostic, error, warning
 from circ.lang.modules import Program
 from circ.lang.recursion import recursion_errors
@@ -42,6 +43,17 @@ class Checked:
 
 def check(program: Program) -> Checked:
     """Type-check a whole program; raises `CircError` with every error found, else returns warnings too."""
+    checked, diagnostics = check_leniently(program)
+    errors = [d for d in diagnostics if d.is_error]
+    if errors:
+        raise CircError(errors, program.sources)
+    checked.warnings = diagnostics
+    return checked
+
+
+def check_leniently(program: Program) -> tuple[Checked, list[Diagnostic]]:
+    """Every diagnostic, sorted by position, and the types of all that could be typed despite them
+    (an editor's hover and completion in a file that does not check yet)."""
     scopes = build_scopes(program)
     checked = Checked(program, scopes)
     diagnostics = list(scopes.diagnostics)
@@ -53,11 +65,7 @@ def check(program: Program) -> Checked:
             if symbol.kind == "fn":
                 functions.append(symbol)
     diagnostics.extend(recursion_errors(functions, checked.callees))
-    errors = [d for d in diagnostics if d.is_error]
-    if errors:
-        raise CircError(sorted(errors, key=_position), program.sources)
-    checked.warnings = sorted(diagnostics, key=_position)
-    return checked
+    return checked, sorted(diagnostics, key=_position)
 
 
 def _position(d: Diagnostic) -> tuple:
@@ -76,6 +84,8 @@ def _declaration(checked: Checked, symbol: Symbol) -> list[Diagnostic]:
     contracts = ContractChecker(state)
     for contract in decl.contracts:
         contracts.clause(contract, sig.result)
+    if isinstance(decl, ast.SynthDecl):
+        check_examples(state, decl)
     if isinstance(decl, ast.FnDecl):
         BodyChecker(state).block(decl.body, sig.result)
         for name, binding in state.env.items():

@@ -23,15 +23,22 @@ class BodyChecker(CombinatorRules):
         lets: list[tuple[ast.Let, Binding]] = []
         for let in block.lets:
             declared = self.resolve(let.type) if let.type else None
+            before = len(self.state.diagnostics)
             found = self.check(let.value, declared, allow_fn=declared is None)
-            if declared is not None:
+            if declared is not None and not self.failed_since(before):
                 self.expect_type(declared, found, let.value.span, f"`{let.name}` is declared {declared}")
             lets.append((let, self.bind_let(let, declared or found)))
+        before = len(self.state.diagnostics)
         found = self.check(block.result, result)
-        self.expect_type(result, found, block.result.span, f"`{self.state.symbol.name}` returns {result}")
+        if not self.failed_since(before):  # a wrong argument inside explains a wrong result: one message
+            self.expect_type(result, found, block.result.span, f"`{self.state.symbol.name}` returns {result}")
         for let, binding in lets:
             if not binding.used and not let.name.startswith("_"):
                 self.state.diagnostics.append(warning(let.span, f"`{let.name}` is never used"))
+
+    def failed_since(self, before: int) -> bool:
+        """Whether checking an expression reported an error inside it (its type is then a consequence)."""
+        return any(d.is_error for d in self.state.diagnostics[before:])
 
     def resolve(self, texpr: ast.TypeExpr) -> T.Type:
         """Resolve a written type, moving any errors into this declaration's list."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from circ.lang import ast
 from circ.lang import types as T
-from circ.lang.check_expr import ExprChecker
+from circ.lang.check_expr import ExprChecker, is_literal
 from circ.lang.scope import UNKNOWN, Unknown
 
 
@@ -45,9 +45,12 @@ class CombinatorRules(ExprChecker):
             return None
         return found
 
-    def collection(self, arg: ast.Expr, combinator: str) -> T.Type | None:
-        """The element type of a Seq (a Grid's is Color), or None after reporting."""
-        found = self.check(arg, None)
+    def collection(
+        self, arg: ast.Expr, combinator: str, elem: T.Type | None = None, like: T.Type | None = None
+    ) -> T.Type | None:
+        """The element type of a Seq (a Grid's is Color), or None after reporting. A literal takes
+        its type from the function's parameter `elem` (and the shape of the other collection, `like`)."""
+        found = self.check(arg, _literal_type(arg, elem, like))
         if isinstance(found, T.SeqT):
             return found.elem
         if isinstance(found, T.GridT):
@@ -84,7 +87,7 @@ class CombinatorRules(ExprChecker):
         if not self.arity(e, 2, "map(f, xs)"):
             return UNKNOWN
         f = self.function(e.args[0], 1, "map")
-        elem = self.collection(e.args[1], "map")
+        elem = self.collection(e.args[1], "map", f.params[0] if f else None)
         over = self.checked.types.get(e.args[1])
         if f is None or elem is None or not self.takes(f, 0, elem, e.args[0].span, "map", over):
             return UNKNOWN
@@ -94,7 +97,12 @@ class CombinatorRules(ExprChecker):
         if not self.arity(e, 3, "zip_with(f, xs, ys)"):
             return UNKNOWN
         f = self.function(e.args[0], 2, "zip_with")
-        xs, ys = self.collection(e.args[1], "zip_with"), self.collection(e.args[2], "zip_with")
+        elems: list[T.Type | None] = list(f.params) if f else [None, None]
+        found: dict[int, T.Type | None] = {}
+        for i in sorted((1, 2), key=lambda i: is_literal(e.args[i])):  # a literal takes the other's shape
+            like = self.checked.types.get(e.args[3 - i])
+            found[i] = self.collection(e.args[i], "zip_with", elems[i - 1], like)
+        xs, ys = found[1], found[2]
         over_x, over_y = self.checked.types.get(e.args[1]), self.checked.types.get(e.args[2])
         if f is None or xs is None or ys is None:
             return UNKNOWN
@@ -123,7 +131,7 @@ class CombinatorRules(ExprChecker):
             )
         found = self.check(e.args[1], acc)
         self.expect_type(acc, found, e.args[1].span, f"the initial value should be {acc}")
-        elem = self.collection(e.args[2], "fold")
+        elem = self.collection(e.args[2], "fold", f.params[1])
         if elem is None or not self.takes(f, 1, elem, e.args[0].span, "fold", self.checked.types[e.args[2]]):
             return UNKNOWN
         return acc
@@ -145,3 +153,18 @@ def _shape(t: T.Type | None) -> tuple:
     if isinstance(t, T.GridT):
         return ("grid", t.h, t.w)
     return ("?",)
+
+
+def _literal_type(arg: ast.Expr, elem: T.Type | None, like: T.Type | None) -> T.Type | None:
+    """What a collection literal must be when a combinator's function fixes its elements: a Seq of
+    `elem`, or a Grid when its items are rows of Colors (the other collection's shape when known)."""
+    if elem is None or not (isinstance(arg, ast.ListLit) and arg.items and is_literal(arg)):
+        return None
+    if isinstance(like, T.SeqT):
+        return T.SeqT(elem, like.n)
+    if isinstance(like, T.GridT) and elem == T.COLOR:
+        return like
+    rows = [item for item in arg.items if isinstance(item, ast.ListLit)]
+    if elem == T.COLOR and len(rows) == len(arg.items) and rows[0].items:
+        return T.GridT(len(rows), len(rows[0].items))
+    return T.SeqT(elem, len(arg.items))

@@ -184,6 +184,20 @@ class _ToAst(Transformer):
             _token_span(self.path, name),
         )
 
+    def synth_decl(self, meta, children):
+        name, params, ret, *clauses = children
+        contracts = tuple(c for c in clauses if isinstance(c, ast.Contract))
+        examples = tuple(e for c in clauses if not isinstance(c, ast.Contract) for e in c)
+        span = _token_span(self.path, name)
+        return ast.SynthDecl(str(name), params, ret, contracts, examples, self._s(meta), span)
+
+    def examples(self, meta, children):
+        return tuple(children)
+
+    def example(self, meta, children):
+        inputs, output = children
+        return ast.Example(inputs, output, self._s(meta))
+
     def params(self, meta, children):
         return _present(children)
 

@@ -37,8 +37,8 @@ class Symbol:
     """A top-level declaration: a `fn`, a `circuit` or a `type` alias, and the module it lives in."""
 
     name: str
-    kind: str  # "fn" | "circuit" | "type"
-    decl: ast.FnDecl | ast.CircuitDecl | ast.TypeAlias
+    kind: str  # "fn" | "circuit" | "type" | "synth" (a spec for `circ synth`, never called)
+    decl: ast.FnDecl | ast.CircuitDecl | ast.TypeAlias | ast.SynthDecl
     module: str
     signature: Signature | None = None
     alias: T.Type | None = None
@@ -64,7 +64,13 @@ def build_scopes(program: Program) -> Scopes:
         for item in module.items:
             if isinstance(item, ast.Use):
                 continue
-            kind = {ast.FnDecl: "fn", ast.CircuitDecl: "circuit", ast.TypeAlias: "type"}[type(item)]
+            kinds = {
+                ast.FnDecl: "fn",
+                ast.CircuitDecl: "circuit",
+                ast.TypeAlias: "type",
+                ast.SynthDecl: "synth",
+            }
+            kind = kinds[type(item)]
             where = item.name_span if kind != "type" else item.span
             if item.name in COMBINATORS or item.name in TYPE_NAMES or item.name == "result":
                 scopes.diagnostics.append(error(where, f"`{item.name}` is built in and cannot be redefined"))

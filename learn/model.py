@@ -30,19 +30,22 @@ Pass `all_positions=True` for activations (and logits) at every position.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from safetensors import safe_open
-from safetensors.torch import load_file, save, save_file
+from safetensors.torch import load_file, save
 from torch import nn
 
 from circ.circuit.config import ModelConfig
-from circ.circuit.weights import FORMAT
+from circ.circuit.weights import FORMAT, canonical
 from circ.lang.errors import ConfigError
 
 try:  # optional: the GPU extra; used for half-precision CUDA tensors only
@@ -231,20 +234,32 @@ def build_model(cfg: ModelConfig, seed: int, device: str | torch.device = "cpu")
 def save_weights(
     path: str | Path, state: dict[str, torch.Tensor], cfg: ModelConfig, metadata: dict[str, str] | None = None
 ) -> None:
-    """Weights as safetensors with the config (JSON) and any extra strings in the metadata."""
-    meta = {"format": FORMAT, "config": json.dumps(cfg.to_dict(), sort_keys=True), **(metadata or {})}
+    """Weights as safetensors with the config (JSON) and any extra strings in the metadata, in the one
+    canonical byte layout (`circ.circuit.weights.canonical`), so the same weights hash the same."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    save_file({k: v.detach().to("cpu").contiguous() for k, v in state.items()}, str(tmp), metadata=meta)
-    tmp.replace(path)  # atomic: a reader never sees half a file
+    write_atomic(path, weight_bytes(state, cfg, metadata))
 
 
-def weights_bytes(
+def weight_bytes(
     state: dict[str, torch.Tensor], cfg: ModelConfig, metadata: dict[str, str] | None = None
 ) -> bytes:
-    """What `save_weights` writes, as bytes (for the catalog, which stores blobs by hash)."""
     meta = {"format": FORMAT, "config": json.dumps(cfg.to_dict(), sort_keys=True), **(metadata or {})}
-    return save({k: v.detach().to("cpu").contiguous() for k, v in state.items()}, metadata=meta)
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
+    return canonical(save(tensors, metadata=meta))
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """A unique temp file beside `path`, then a rename: a reader never sees half a file, and two
+    writers never share a temp name."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def load_weights(path: str | Path) -> tuple[dict[str, torch.Tensor], ModelConfig, dict[str, str]]:

@@ -40,6 +40,7 @@ def _train_group_task(
             "steps": r.steps,
             "stopped_early": r.stopped_early,
             "wall_s": r.wall_s,
+            "eval_sizes": r.eval_sizes,
         }
         for r in results
     ]
@@ -81,7 +82,13 @@ def train_groups_ray(
         i = pending[done[0]]
         out[i] = [
             RunResult(
-                Run.from_dict(d["run"]), d["curves"], d["state"], d["steps"], d["stopped_early"], d["wall_s"]
+                Run.from_dict(d["run"]),
+                d["curves"],
+                d["state"],
+                d["steps"],
+                d["stopped_early"],
+                d["wall_s"],
+                d["eval_sizes"],
             )
             for d in ray.get(done[0])
         ]

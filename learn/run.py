@@ -15,6 +15,7 @@ from typing import Any
 from circ.circuit.config import ModelConfig
 from circ.lang.errors import ConfigError
 from circ.learn.data import Task, accepted_params, get_task
+from circ.learn.data.distributions import MIXTURES
 from circ.learn.data.split import check_frac
 
 GROKKING_LR = 1e-3  # Power et al. 2022; the library default
@@ -67,6 +68,11 @@ class Run:
     eval_every: int = 10
     n_samples: int | None = None  # sample pool size for domains too big to enumerate
     data_seed: int | None = None
+    # None: stop at target_acc. Steps: once at target, train on until clean-up is over (the embedding's
+    # Fourier sparsity rose by less than a set amount over this many steps; learn/analyse/cleanup.py)
+    cleanup_window: int | None = None
+    mixture: str | None = None  # sample training inputs from this `distributions.MIXTURES` entry
+    margin: float = 0.0  # target logit margin: each output below it adds its shortfall to the loss
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "params", tuple(sorted((str(k), v) for k, v in dict(self.params).items())))
@@ -77,8 +83,14 @@ class Run:
         if self.n_samples is not None:
             _positive_int("n_samples", self.n_samples)
         check_frac(self.frac)
+        if self.mixture is not None and self.mixture not in MIXTURES:
+            raise ConfigError("mixture", f"unknown {self.mixture!r} (known: {', '.join(MIXTURES)})")
+        if isinstance(self.margin, bool) or not isinstance(self.margin, int | float) or self.margin < 0:
+            raise ConfigError("margin", f"must be a non-negative number, got {self.margin!r}")
         if self.target_acc is not None and not 0 < self.target_acc <= 1:
             raise ConfigError("target_acc", f"must be in (0, 1], got {self.target_acc!r}")
+        if self.cleanup_window is not None:
+            _check_cleanup(self)
         self.model.check_interface(self.build_task().interface)
 
     def build_task(self) -> Task:
@@ -97,6 +109,8 @@ class Run:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["params"] = dict(self.params)
+        if d["cleanup_window"] is None:  # unset, a run keeps the dict (and checkpoint names) it had before
+            del d["cleanup_window"]
         return d
 
     @classmethod
@@ -109,6 +123,16 @@ class Run:
         model = ModelConfig.from_dict(dict(data.pop("model")))
         optim = _optim_from_dict(dict(data.pop("optim", {})))
         return cls(model=model, optim=optim, params=tuple(dict(data.pop("params", {})).items()), **data)
+
+
+def _check_cleanup(run: Run) -> None:
+    from circ.learn.analyse.bases import modulus
+
+    _positive_int("cleanup_window", run.cleanup_window)
+    if run.target_acc is None:
+        raise ConfigError("cleanup_window", "needs a target_acc: clean-up is measured once it is reached")
+    if modulus(run.build_task()) is None:
+        raise ConfigError("cleanup_window", f"{run.task} has no Mod[p] inputs, no Fourier spectrum to watch")
 
 
 def _optim_from_dict(data: dict[str, Any]) -> OptimConfig:

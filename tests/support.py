@@ -114,3 +114,27 @@ def use_triton_interpreter() -> None:
 
     if not torch.cuda.is_available():
         os.environ["TRITON_INTERPRET"] = "1"
+
+
+def register_model(catalog, name: str, task_key: str, model, contract: str = ""):
+    """Register a trained model under `name` as training does: its weights name their task."""
+    from circ.learn.data import task_from_key
+    from circ.learn.model import weight_bytes
+
+    data = weight_bytes(model.state_dict(), model.cfg, {"task": task_key})
+    return catalog.register_circuit(name, task_from_key(task_key).signature, contract, task_key, None, data)
+
+
+def certificate(domain_size: int, accuracy: float = 1.0, *, sha: str, method: str = "exhaustive", **more):
+    """A certification result for tests that record certificates by hand."""
+    from circ.learn.catalog import Certification
+
+    n_checked = more.pop("n_checked", domain_size if method != "sampled" else None)
+    return Certification(
+        method=method,
+        domain_size=domain_size,
+        n_checked=n_checked,
+        accuracy=accuracy,
+        weights_sha256=sha,
+        **more,
+    )

@@ -11,12 +11,16 @@ export format the stdlib ships in), `catalog` (the `Catalog` itself), `exchange`
 """
 
 from circ.learn.catalog.catalog import Catalog, inspect_weights, parse_ref
+from circ.learn.catalog.certificates import (
+    MAX_COUNTEREXAMPLES,
+    CertificateRecord,
+    Certification,
+    Sample,
+)
 from circ.learn.catalog.exchange import export_catalog, import_catalog
 from circ.learn.catalog.manifest import PackagedCatalog
 from circ.learn.catalog.records import (
-    MAX_COUNTEREXAMPLES,
     CatalogError,
-    CertificateRecord,
     CircuitRecord,
     ExtractionRecord,
     ImportResult,
@@ -32,10 +36,12 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "CertificateRecord",
+    "Certification",
     "CircuitRecord",
     "ExtractionRecord",
     "ImportResult",
     "PackagedCatalog",
+    "Sample",
     "StoreError",
     "TrainingRunRecord",
     "UnknownCircuitError",

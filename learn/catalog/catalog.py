@@ -16,10 +16,11 @@ the metadata), kept in a `BlobStore` beside the database and hash-checked on eve
 
 from __future__ import annotations
 
-import json
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -29,12 +30,18 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from circ.circuit.weights import WeightsError, read_header
+from circ.circuit.weights import WeightsError, canonical, read_header
+from circ.learn.catalog.binding import check_weights
+from circ.learn.catalog.certificates import (
+    MAX_COUNTEREXAMPLES,
+    CertificateRecord,
+    Certification,
+    samples_from_json,
+)
+from circ.learn.catalog.certificates import check as check_certification
 from circ.learn.catalog.manifest import PackagedCatalog
 from circ.learn.catalog.records import (
-    MAX_COUNTEREXAMPLES,
     CatalogError,
-    CertificateRecord,
     CircuitRecord,
     ExtractionRecord,
     TrainingRunRecord,
@@ -42,7 +49,15 @@ from circ.learn.catalog.records import (
     aware,
     utcnow,
 )
-from circ.learn.catalog.schema import Certificate, Circuit, Extraction, TrainingRun, migrate, open_engine
+from circ.learn.catalog.schema import (
+    Certificate,
+    Circuit,
+    Extraction,
+    TrainingRun,
+    migrate,
+    open_engine,
+    sqlite_path,
+)
 from circ.learn.store import BlobStore
 
 if TYPE_CHECKING:
@@ -77,15 +92,22 @@ class Catalog:
         self.url = url
         self.blobs = BlobStore(Path(blob_root).absolute())  # errors name a file the user can find
         self.packaged = PackagedCatalog(packaged) if packaged is not None else None
+        _refuse_empty_file(url)
         try:
             self._engine = open_engine(url)
-            migrate(self._engine)
+            # an in-memory SQLite database exists once per engine: there, the writer reads too
+            in_memory = self._engine.dialect.name == "sqlite" and sqlite_path(url) is None
+            self._reader = self._engine if in_memory else open_engine(url, writer=False)
+            migrate(self._engine, self._reader)
         except (SQLAlchemyError, ImportError) as exc:
             raise CatalogError(f"cannot open catalog database {_display(url)}: {_reason(exc)}") from None
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(self._reader, expire_on_commit=False)
 
     def close(self) -> None:
         self._engine.dispose()
+        if self._reader is not self._engine:
+            self._reader.dispose()
 
     def __enter__(self) -> Catalog:
         return self
@@ -128,8 +150,10 @@ class Catalog:
         from circ.learn.model import CircuitTransformer
 
         record = self.get(ref, version)
+        data = self._weights(record)
+        check_weights(record, data)  # name, task, config and shapes agree before anything is allocated
         model = CircuitTransformer(ModelConfig.from_dict(record.config))
-        model.load_state_dict(load(self._weights(record)))
+        model.load_state_dict(load(data))
         return model.to(device).eval()
 
     def weights_path(self, record: CircuitRecord) -> Path:
@@ -155,16 +179,14 @@ class Catalog:
             return [_run(s, row) for row in s.scalars(query)]
 
     def extractions(self, ref: str, version: int | None = None) -> list[ExtractionRecord]:
+        """Oldest first; a packaged circuit's come from its manifest."""
         with self._read() as s:
-            record = self._resolve(s, ref, version)
-            if record.id is None:
-                return []
-            query = select(Extraction).where(Extraction.circuit_id == record.id)
-            return [_extraction(record, row) for row in s.scalars(query.order_by(Extraction.id))]
+            return self._extractions(s, self._resolve(s, ref, version))
 
     def load_artefact(self, extraction: ExtractionRecord) -> bytes:
-        owner = f"extraction {extraction.id} ({extraction.method}) of circuit {extraction.circuit!r}"
-        return self.blobs.get(extraction.artefact_sha256, owner=owner)
+        owner = f"extraction {extraction.id or ''} ({extraction.method}) of circuit {extraction.circuit!r}"
+        store = self.packaged.blobs if extraction.id is None and self.packaged else self.blobs
+        return store.get(extraction.artefact_sha256, owner=owner)
 
     # ---- writing -------------------------------------------------------------------------------
 
@@ -177,46 +199,29 @@ class Catalog:
         config: dict[str, Any] | None,
         weights: bytes,
     ) -> CircuitRecord:
-        """Store a trained circuit; `config` None takes it from the weights' metadata (else must match)."""
+        """Store a trained circuit; `config` None takes it from the weights' metadata (else must match).
+        The weights must name `task` in their metadata and fit `signature` (`binding.check_weights`)."""
         if not NAME.fullmatch(name):
             raise CatalogError(f"name: {name!r} is not a circuit name (letters, digits, _ . -)")
-        found, n_params = inspect_weights(weights)
+        found, _ = inspect_weights(weights)
         if config is not None and config != found:
             raise CatalogError(f"config: differs from the config in the weights' metadata ({found})")
         fields = {"signature": signature, "contract": contract, "task": task, "config": found}
+        weights = canonical(weights)  # one byte layout per content, so one sha256
+        header = check_weights(_Described(name, **fields), weights)
+        n_params = header.n_params
         sha = self.blobs.put(weights, owner=f"circuit {name!r}")  # first: a row never names a missing file
-        return self.transaction(
-            lambda s: circuit_record(self.insert_version(s, name, fields, sha, n_params)[0])
-        )
+        return self.transaction(lambda s: circuit_record(self._insert(s, name, fields, sha, n_params)[0]))
 
     def add_certificate(
-        self,
-        ref: str,
-        *,
-        domain_size: int,
-        n_checked: int | None,
-        sampled: bool,
-        accuracy: float,
-        counterexamples: Iterable[Any] = (),
-        version: int | None = None,
+        self, ref: str, result: Certification, version: int | None = None
     ) -> CertificateRecord:
-        """Record a certification run; keeps the first MAX_COUNTEREXAMPLES counterexamples."""
-        kept = list(counterexamples)[:MAX_COUNTEREXAMPLES]
-        _check_certificate(domain_size, n_checked, sampled, accuracy, kept)
-        if not sampled:
-            n_checked = domain_size
+        """Record a certification run; keeps the first MAX_COUNTEREXAMPLES counterexamples. Refused
+        when it claims more than it can, or was computed on other weights than the circuit's."""
 
         def write(s: Session) -> CertificateRecord:
             row = self._writable(s, ref, version)
-            cert = Certificate(
-                circuit_id=row.id,
-                domain_size=str(domain_size),
-                n_checked=n_checked,
-                sampled=sampled,
-                accuracy=float(accuracy),
-                counterexamples=kept,
-                created=utcnow(),
-            )
+            cert = _certificate_row(row, result, utcnow())
             s.add(cert)
             s.flush()
             return _certificate(row, cert)
@@ -291,8 +296,9 @@ class Catalog:
 
     @contextmanager
     def _read(self) -> Iterator[Session]:
+        """A read-only session: it never takes the write lock, so readers never wait on a writer."""
         try:
-            with self._sessions() as s:
+            with self._read_sessions() as s:
                 yield s
         except SQLAlchemyError as exc:
             raise CatalogError(f"catalog database {_display(self.url)}: {_reason(exc)}") from None
@@ -334,14 +340,18 @@ class Catalog:
         if record.id is not None:
             return s.get_one(Circuit, record.id)
         self.blobs.put(self._weights(record), owner=f"circuit {record.name!r}")
-        row, _ = self.insert_version(
+        row, _ = self._insert(
             s, record.name, record_fields(record), record.weights_sha256, record.n_params, record.created
         )
         assert self.packaged is not None
         merge_certificates(s, row, self.packaged.manifest.certificates_of(record))
+        shipped = self.packaged.manifest.extractions_of(record)
+        for e in shipped:
+            self.blobs.put(self.load_artefact(e), owner=f"{e.method} extraction of circuit {record.name!r}")
+        merge_extractions(s, row, shipped)
         return row
 
-    def insert_version(
+    def _insert(
         self,
         s: Session,
         name: str,
@@ -382,6 +392,14 @@ class Catalog:
         query = select(Certificate).where(Certificate.circuit_id == record.id)
         return [_certificate(row, c) for c in s.scalars(query.order_by(Certificate.created, Certificate.id))]
 
+    def _extractions(self, s: Session, record: CircuitRecord) -> list[ExtractionRecord]:
+        if record.id is None:
+            return self.packaged.manifest.extractions_of(record) if self.packaged else []
+        query = select(Extraction).where(Extraction.circuit_id == record.id)
+        return [
+            _extraction(record, row) for row in s.scalars(query.order_by(Extraction.created, Extraction.id))
+        ]
+
     def _store(self, record: CircuitRecord) -> BlobStore:
         if record.source == "stdlib" and self.packaged is not None:
             return self.packaged.blobs
@@ -391,53 +409,101 @@ class Catalog:
         return self._store(record).get(record.weights_sha256, owner=f"circuit {record.name!r}")
 
 
+@dataclass(frozen=True)
+class _Described:
+    name: str
+    signature: str
+    contract: str
+    task: str
+    config: dict[str, Any]
+
+
+def _refuse_empty_file(url: str, wait: float = 2.0) -> None:
+    """An existing but empty SQLite file is not a new catalog: something truncated it. Refuse rather
+    than silently start an empty one over it. (A file another circ process is creating this instant
+    is empty for a few milliseconds: it is given `wait` seconds to gain its header first.)"""
+    path = sqlite_path(url)
+    deadline = time.monotonic() + wait
+    while path is not None and path.is_file() and path.stat().st_size == 0:
+        if time.monotonic() > deadline:
+            raise CatalogError(
+                f"catalog database {path} is an empty file (0 bytes): restore it, or remove it to start"
+                " afresh"
+            )
+        time.sleep(0.05)
+
+
 def record_fields(c: Circuit | CircuitRecord) -> dict[str, Any]:
     """What makes two registrations the same circuit, besides the weights."""
     return {"signature": c.signature, "contract": c.contract, "task": c.task, "config": c.config}
 
 
-def merge_certificates(s: Session, row: Circuit, certificates: Iterable[CertificateRecord]) -> int:
-    """Add the certificates `row` does not have yet (same time, accuracy and coverage); count them."""
+def merge_certificates(
+    s: Session, row: Circuit, certificates: Iterable[Certification | CertificateRecord]
+) -> int:
+    """Add the certificates `row` does not have yet (same time, method, accuracy and coverage); count
+    them. Each is checked as a new one would be, against this row's weights."""
     have = {
-        (aware(c.created), c.accuracy, c.n_checked, c.sampled)
+        (aware(c.created), c.method, c.accuracy, _covered(c))
         for c in s.scalars(select(Certificate).where(Certificate.circuit_id == row.id))
     }
     added = 0
     for c in certificates:
-        if (c.created, c.accuracy, c.n_checked, c.sampled) not in have:
-            s.add(
-                Certificate(
-                    circuit_id=row.id,
-                    domain_size=str(c.domain_size),
-                    n_checked=c.n_checked,
-                    sampled=c.sampled,
-                    accuracy=c.accuracy,
-                    counterexamples=c.counterexamples[:MAX_COUNTEREXAMPLES],
-                    created=c.created,
-                )
-            )
+        created = getattr(c, "created", None) or utcnow()
+        if (created, c.method, c.accuracy, c.n_checked) not in have:
+            s.add(_certificate_row(row, c, created))
             added += 1
     s.flush()
     return added
 
 
-def _check_certificate(
-    domain_size: int, n_checked: int | None, sampled: bool, accuracy: float, counterexamples: list[Any]
-) -> None:
-    if isinstance(domain_size, bool) or not isinstance(domain_size, int) or domain_size < 1:
-        raise CatalogError(f"domain_size: must be a positive integer, got {domain_size!r}")
-    if n_checked is not None and not 0 <= n_checked <= domain_size:
-        raise CatalogError(f"n_checked: must be between 0 and domain_size={domain_size}, got {n_checked}")
-    if sampled and n_checked is None:
-        raise CatalogError("n_checked: a sampled certificate must say how many points it checked")
-    if not sampled and n_checked not in (None, domain_size):
-        raise CatalogError(f"n_checked: an exhaustive certificate checks all {domain_size}, got {n_checked}")
-    if not 0.0 <= accuracy <= 1.0:
-        raise CatalogError(f"accuracy: must be between 0 and 1, got {accuracy!r}")
-    try:
-        json.dumps(counterexamples)
-    except (TypeError, ValueError) as exc:
-        raise CatalogError(f"counterexamples: not JSON ({exc})") from None
+def _covered(row: Certificate) -> int | None:
+    """How many inputs a stored certificate covers (NULL for a whole domain: its size is text)."""
+    return int(row.domain_size) if row.method in ("exhaustive", "bounds") else row.n_checked
+
+
+def _certificate_row(row: Circuit, c: Certification, created: datetime) -> Certificate:
+    check_certification(c, row.weights_sha256)
+    # a whole-domain certificate covers domain_size inputs, which can pass 64 bits (10^25 grids):
+    # stored as NULL, read back as the (text-stored) domain size
+    n_checked = None if c.method in ("exhaustive", "bounds") else c.n_checked
+    return Certificate(
+        circuit_id=row.id,
+        domain_size=str(c.domain_size),
+        n_checked=n_checked,
+        sampled=c.sampled,
+        accuracy=float(c.accuracy),
+        counterexamples=list(c.counterexamples)[:MAX_COUNTEREXAMPLES],
+        created=created,
+        method=c.method,
+        weights_sha256=c.weights_sha256,
+        precision=c.precision,
+        backend=c.backend,
+        min_margin=c.min_margin,
+        seconds=c.seconds,
+        samples=[x.to_dict() for x in c.samples],
+        uncovered=list(c.uncovered),
+    )
+
+
+def merge_extractions(s: Session, row: Circuit, extractions: Iterable[ExtractionRecord]) -> None:
+    """Add the extractions `row` does not have yet (same method, artefact and time)."""
+    have = {
+        (e.method, e.artefact_sha256, aware(e.created))
+        for e in s.scalars(select(Extraction).where(Extraction.circuit_id == row.id))
+    }
+    for e in extractions:
+        if (e.method, e.artefact_sha256, e.created) not in have:
+            s.add(
+                Extraction(
+                    circuit_id=row.id,
+                    method=e.method,
+                    artefact_sha256=e.artefact_sha256,
+                    summary=e.summary,
+                    created=e.created,
+                )
+            )
+    s.flush()
 
 
 def circuit_record(row: Circuit) -> CircuitRecord:
@@ -460,11 +526,18 @@ def _certificate(circuit: Circuit, row: Certificate) -> CertificateRecord:
     return CertificateRecord(
         circuit=circuit.name,
         version=circuit.version,
+        method=row.method,
         domain_size=int(row.domain_size),
-        n_checked=row.n_checked,
-        sampled=row.sampled,
+        n_checked=_covered(row),
         accuracy=row.accuracy,
+        weights_sha256=row.weights_sha256,
+        precision=row.precision,
+        backend=row.backend,
+        min_margin=row.min_margin,
+        seconds=row.seconds,
         counterexamples=row.counterexamples,
+        samples=samples_from_json(row.samples),
+        uncovered=row.uncovered or [],
         created=aware(row.created),
         id=row.id,
     )

@@ -4,8 +4,17 @@ A directory holding `manifest.json` and a `blobs/` `BlobStore` (sha256-named saf
 
     {"format": "circ.catalog/1",
      "circuits": [{"name", "version", "signature", "contract", "task", "config", "weights_sha256",
-                   "n_params", "created", "certificates": [{"domain_size", "n_checked", "sampled",
-                   "accuracy", "counterexamples", "created"}, …]}, …]}
+                   "n_params", "created", "certificates": [{"method", "domain_size", "n_checked",
+                   "accuracy", "weights_sha256", "precision", "backend", "min_margin", "seconds",
+                   "samples", "uncovered", "counterexamples", "created"}, …],
+                   "extractions": [{"method", "artefact_sha256", "summary", "created"}, …]}, …]}
+
+A manifest from before certificates were bound to their weights (no "method") is read as such: its
+certificates hold for the entry's own weights in fp32 on torch, and its samples carry no bound.
+Every entry and certificate is checked as it is read (types, ranges, one entry per name@version).
+
+`extractions` (mechanism summaries and other analysis artefacts, their blobs beside the weights) is
+optional and written only for a circuit that has some, so a catalog without any reads as before.
 
 Written sorted and indented, so a change to the shipped catalog reads as a small diff. A
 `PackagedCatalog` reads one such directory and never writes to it (it may be a read-only install).
@@ -25,7 +34,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from circ.learn.catalog.records import CatalogError, CertificateRecord, CircuitRecord, aware
+from circ.learn.catalog.certificates import CertificateRecord, samples_from_json
+from circ.learn.catalog.certificates import check as check_certification
+from circ.learn.catalog.records import CatalogError, CircuitRecord, ExtractionRecord, aware
 from circ.learn.store import BlobStore
 
 FORMAT = "circ.catalog/1"
@@ -37,10 +48,14 @@ BLOBS = "blobs"
 class Manifest:
     circuits: tuple[CircuitRecord, ...]
     certificates: tuple[CertificateRecord, ...]
+    extractions: tuple[ExtractionRecord, ...] = ()
 
     def certificates_of(self, circuit: CircuitRecord) -> list[CertificateRecord]:
         """Oldest first, as the database returns them."""
         return [c for c in self.certificates if (c.circuit, c.version) == (circuit.name, circuit.version)]
+
+    def extractions_of(self, circuit: CircuitRecord) -> list[ExtractionRecord]:
+        return [e for e in self.extractions if (e.circuit, e.version) == (circuit.name, circuit.version)]
 
 
 def read_manifest(directory: Path, source: str) -> Manifest:
@@ -50,33 +65,51 @@ def read_manifest(directory: Path, source: str) -> Manifest:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return Manifest((), ())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CatalogError(f"{path}: cannot read the catalog manifest ({exc})") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise CatalogError(
+            f"{path}: cannot read the catalog manifest ({type(exc).__name__}: {exc})"
+        ) from None
     try:
         if raw.get("format") != FORMAT:
             raise CatalogError(f"{path}: format {raw.get('format')!r}, expected {FORMAT!r}")
-        circuits, certificates = [], []
+        if not isinstance(raw, dict) or not isinstance(raw.get("circuits"), list):
+            raise CatalogError("expected an object with a list of circuits")
+        circuits, certificates, extractions = [], [], []
+        seen: dict[tuple[str, int], str] = {}
         for i, item in enumerate(raw["circuits"]):
             where = f"circuits[{i}]"
+            if not isinstance(item, dict):
+                raise CatalogError(f"{where}: must be an object")
             circuit = _circuit(item, source, where)
+            if (circuit.name, circuit.version) in seen:
+                first = seen[(circuit.name, circuit.version)]
+                raise CatalogError(f"{where}: {circuit.ref} is listed twice (also as {first})")
+            seen[(circuit.name, circuit.version)] = where
             circuits.append(circuit)
             for j, cert in enumerate(_field(item, "certificates", list, where)):
                 certificates.append(_certificate(cert, circuit, f"{where}.certificates[{j}]"))
+            if "extractions" in item:
+                for j, ext in enumerate(_field(item, "extractions", list, where)):
+                    extractions.append(_extraction(ext, circuit, f"{where}.extractions[{j}]"))
     except CatalogError as exc:
         raise CatalogError(f"{path}: {exc}") from None
     except (KeyError, TypeError, AttributeError) as exc:
         raise CatalogError(f"{path}: malformed manifest ({exc!r})") from None
-    return Manifest(tuple(circuits), tuple(certificates))
+    return Manifest(tuple(circuits), tuple(certificates), tuple(extractions))
 
 
 def write_manifest(
-    directory: Path, circuits: Iterable[CircuitRecord], certificates: Iterable[CertificateRecord]
+    directory: Path,
+    circuits: Iterable[CircuitRecord],
+    certificates: Iterable[CertificateRecord],
+    extractions: Iterable[ExtractionRecord] = (),
 ) -> None:
     """Atomically (temp + rename), so a reader sees the old manifest or the new one."""
-    certs = list(certificates)
+    certs, exts = list(certificates), list(extractions)
     items = []
     for c in sorted(circuits, key=lambda c: (c.name, c.version)):
         mine = [x for x in certs if (x.circuit, x.version) == (c.name, c.version)]
+        found = [x for x in exts if (x.circuit, x.version) == (c.name, c.version)]
         items.append(
             {
                 "name": c.name,
@@ -90,10 +123,18 @@ def write_manifest(
                 "created": c.created.isoformat(),
                 "certificates": [
                     {
+                        "method": x.method,
                         "domain_size": x.domain_size,
                         "n_checked": x.n_checked,
-                        "sampled": x.sampled,
+                        "sampled": x.sampled,  # for readers of the format before "method"
                         "accuracy": x.accuracy,
+                        "weights_sha256": x.weights_sha256,
+                        "precision": x.precision,
+                        "backend": x.backend,
+                        "min_margin": x.min_margin,
+                        "seconds": x.seconds,
+                        "samples": [sample.to_dict() for sample in x.samples],
+                        "uncovered": x.uncovered,
                         "counterexamples": x.counterexamples,
                         "created": x.created.isoformat(),
                     }
@@ -101,6 +142,16 @@ def write_manifest(
                 ],
             }
         )
+        if found:
+            items[-1]["extractions"] = [
+                {
+                    "method": x.method,
+                    "artefact_sha256": x.artefact_sha256,
+                    "summary": x.summary,
+                    "created": x.created.isoformat(),
+                }
+                for x in found
+            ]
     text = json.dumps({"format": FORMAT, "circuits": items}, indent=1, sort_keys=True) + "\n"
     directory.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".manifest.", suffix=".tmp")
@@ -174,15 +225,55 @@ def _circuit(item: dict[str, Any], source: str, where: str) -> CircuitRecord:
     return record
 
 
-def _certificate(item: dict[str, Any], circuit: CircuitRecord, where: str) -> CertificateRecord:
-    n_checked = item.get("n_checked")
-    return CertificateRecord(
+def _extraction(item: dict[str, Any], circuit: CircuitRecord, where: str) -> ExtractionRecord:
+    record = ExtractionRecord(
+        id=None,
         circuit=circuit.name,
         version=circuit.version,
-        domain_size=_field(item, "domain_size", int, where),
-        n_checked=n_checked if isinstance(n_checked, int) else None,
-        sampled=_field(item, "sampled", bool, where),
-        accuracy=float(_field(item, "accuracy", (int, float), where)),
-        counterexamples=_field(item, "counterexamples", list, where),
+        method=_field(item, "method", str, where),
+        artefact_sha256=_field(item, "artefact_sha256", str, where),
+        summary=_field(item, "summary", dict, where),
         created=_created(item, where),
     )
+    if not re.fullmatch(r"[0-9a-f]{64}", record.artefact_sha256):
+        raise CatalogError(f"{where}.artefact_sha256 is not a sha256 hex digest")
+    return record
+
+
+def _certificate(item: dict[str, Any], circuit: CircuitRecord, where: str) -> CertificateRecord:
+    if not isinstance(item, dict):
+        raise CatalogError(f"{where}: must be an object")
+    n_checked = item.get("n_checked")
+    if "method" in item:
+        method = _field(item, "method", str, where)
+        sha = item.get("weights_sha256")
+    else:  # before certificates named their weights: they hold for this entry's own
+        method = "sampled" if _field(item, "sampled", bool, where) else "exhaustive"
+        sha = circuit.weights_sha256
+    margin, seconds = item.get("min_margin"), item.get("seconds")
+    record = CertificateRecord(
+        circuit=circuit.name,
+        version=circuit.version,
+        method=method,
+        domain_size=_field(item, "domain_size", int, where),
+        n_checked=n_checked if isinstance(n_checked, int) and not isinstance(n_checked, bool) else None,
+        accuracy=float(_field(item, "accuracy", (int, float), where)),
+        weights_sha256=sha,
+        precision=item.get("precision", "fp32"),
+        backend=item.get("backend", "torch"),
+        min_margin=float(margin)
+        if isinstance(margin, int | float) and not isinstance(margin, bool)
+        else margin,
+        seconds=float(seconds)
+        if isinstance(seconds, int | float) and not isinstance(seconds, bool)
+        else seconds,
+        counterexamples=_field(item, "counterexamples", list, where),
+        samples=samples_from_json(item.get("samples"), f"{where}.samples"),
+        uncovered=item.get("uncovered") or [],
+        created=_created(item, where),
+    )
+    try:
+        check_certification(record, circuit.weights_sha256)
+    except CatalogError as exc:
+        raise CatalogError(f"{where}.{exc}") from None
+    return record

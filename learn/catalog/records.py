@@ -13,8 +13,6 @@ from typing import Any
 
 from circ.lang.errors import UserError
 
-MAX_COUNTEREXAMPLES = 20  # a certificate keeps the first few; the accuracy says how many there were
-
 
 class CatalogError(UserError):
     """A catalog problem a user can cause or fix (bad URL, bad manifest, bad field); one clean line."""
@@ -60,24 +58,6 @@ class CircuitRecord:
 
 
 @dataclass(frozen=True)
-class CertificateRecord:
-    circuit: str
-    version: int
-    domain_size: int  # exact; a grid domain can exceed 64 bits
-    n_checked: int | None  # None: unknown (a certificate from schema version 1)
-    sampled: bool  # False: every point of the domain was checked
-    accuracy: float
-    counterexamples: list[Any]  # at most MAX_COUNTEREXAMPLES, e.g. {"args": [...], "expected": …, "got": …}
-    created: datetime
-    id: int | None = None
-
-    @property
-    def certified(self) -> bool:
-        """DESIGN §6: a circuit counts as certified only when it is right on its entire domain."""
-        return not self.sampled and self.accuracy == 1.0
-
-
-@dataclass(frozen=True)
 class TrainingRunRecord:
     id: int
     task: str
@@ -91,7 +71,7 @@ class TrainingRunRecord:
 
 @dataclass(frozen=True)
 class ExtractionRecord:
-    id: int
+    id: int | None  # None for one that ships in a packaged catalog's manifest
     circuit: str
     version: int
     method: str  # e.g. "prune", "transcoder", "attribution"

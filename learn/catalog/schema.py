@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -35,7 +36,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from circ.learn.catalog.records import CatalogError, utcnow
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 30_000  # a writer waits this long for another process's transaction
 
 
@@ -79,10 +80,19 @@ class Certificate(Base):
     circuit_id: Mapped[int] = mapped_column(ForeignKey("circuit.id", ondelete="CASCADE"), index=True)
     domain_size: Mapped[str] = mapped_column(Text)  # decimal digits: Grid domains overflow BIGINT
     n_checked: Mapped[int | None]
-    sampled: Mapped[bool]
+    sampled: Mapped[bool]  # method == "sampled" (kept for readers of schema 2)
     accuracy: Mapped[float]
     counterexamples: Mapped[list[Any]]
     created: Mapped[datetime] = mapped_column(default=utcnow)
+    # schema 3: what the certificate holds for, and how it was obtained
+    method: Mapped[str] = mapped_column(String(16))
+    weights_sha256: Mapped[str | None] = mapped_column(String(64))
+    precision: Mapped[str] = mapped_column(String(8), default="fp32")
+    backend: Mapped[str] = mapped_column(String(16), default="torch")
+    min_margin: Mapped[float | None]
+    seconds: Mapped[float | None]
+    samples: Mapped[list[Any] | None] = mapped_column(JSON)
+    uncovered: Mapped[list[Any] | None] = mapped_column(JSON)
 
 
 class Extraction(Base):
@@ -96,16 +106,27 @@ class Extraction(Base):
     created: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-def open_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL, a busy timeout, foreign keys and BEGIN IMMEDIATE."""
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a `sqlite:///…` URL; None for in-memory SQLite or another database."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url[len("sqlite:///") :].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None
+
+
+def open_engine(url: str, writer: bool = True) -> Engine:
+    """An engine for `url`. On SQLite the writer gets WAL, a busy timeout, foreign keys and BEGIN
+    IMMEDIATE (it takes the write lock before it reads); a reader begins DEFERRED and never writes,
+    so in WAL mode it neither waits for a writer nor needs write access to the file."""
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "connect", _sqlite_writer if writer else _sqlite_reader)
+        begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql(begin))
     return engine
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_writer(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # pysqlite's own BEGIN is DEFERRED; the "begin" event owns it
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -114,8 +135,33 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def migrate(engine: Engine) -> int:
-    """Bring the database to `SCHEMA_VERSION`; return the version it had (0: it was empty)."""
+def _sqlite_reader(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA query_only = ON")
+    cursor.close()
+
+
+def _stored_version(reader: Engine) -> int | None:
+    """The schema version, read without any lock (None: no catalog here yet)."""
+    with reader.connect() as conn:
+        if not inspect(conn).has_table("schema_version"):
+            return None
+        return conn.execute(text("SELECT max(version) FROM schema_version")).scalar()
+
+
+def migrate(engine: Engine, reader: Engine | None = None) -> int:
+    """Bring the database to `SCHEMA_VERSION`; return the version it had (0: it was empty). A
+    database already at the current version is only read, so a read-only catalog opens."""
+    if reader is not None:
+        found = _stored_version(reader)
+        if found == SCHEMA_VERSION:
+            return found
+        if found is not None and found > SCHEMA_VERSION:
+            raise CatalogError(
+                f"schema version {found} is newer than this circ's ({SCHEMA_VERSION}); upgrade circ"
+            )
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"))
         found = conn.execute(text("SELECT max(version) FROM schema_version")).scalar()
@@ -151,6 +197,27 @@ def _v1_to_v2(conn: Connection) -> None:
         conn.execute(text(statement))
 
 
+def _v2_to_v3(conn: Connection) -> None:
+    """Version 3 binds each certificate to what it holds for (weights, precision, backend) and says how
+    it was obtained (method, margin, time, per-distribution samples, regions a proof left open). A
+    circuit row never changes, so a version 2 certificate holds for its row's weights, in fp32 on the
+    torch reference; a version 2 sample recorded no distributions, so it carries no error bound."""
+    for statement in (
+        "ALTER TABLE certificate ADD COLUMN method VARCHAR(16) NOT NULL DEFAULT 'sampled'",
+        "ALTER TABLE certificate ADD COLUMN weights_sha256 VARCHAR(64)",
+        "ALTER TABLE certificate ADD COLUMN precision VARCHAR(8) NOT NULL DEFAULT 'fp32'",
+        "ALTER TABLE certificate ADD COLUMN backend VARCHAR(16) NOT NULL DEFAULT 'torch'",
+        "ALTER TABLE certificate ADD COLUMN min_margin FLOAT",
+        "ALTER TABLE certificate ADD COLUMN seconds FLOAT",
+        "ALTER TABLE certificate ADD COLUMN samples JSON",
+        "ALTER TABLE certificate ADD COLUMN uncovered JSON",
+        "UPDATE certificate SET method = CASE WHEN sampled THEN 'sampled' ELSE 'exhaustive' END",
+        "UPDATE certificate SET weights_sha256 = "
+        "(SELECT circuit.weights_sha256 FROM circuit WHERE circuit.id = certificate.circuit_id)",
+    ):
+        conn.execute(text(statement))
+
+
 # UPGRADES[v - 1] takes a database from version v to v + 1.
-UPGRADES: tuple[Callable[[Connection], None], ...] = (_v1_to_v2,)
+UPGRADES: tuple[Callable[[Connection], None], ...] = (_v1_to_v2, _v2_to_v3)
 assert len(UPGRADES) == SCHEMA_VERSION - 1, "each schema version after the first needs an upgrade"

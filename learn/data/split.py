@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from circ.lang.errors import ConfigError
+from circ.learn.data.distributions import sample_mixture
 from circ.learn.data.domain import MAX_ENUMERATE, enumerate_inputs, sample_inputs
 from circ.learn.data.task import Task
 from circ.learn.data.tokens import encode_inputs, encode_outputs
@@ -45,11 +46,14 @@ def examples(task: Task, inputs: list[np.ndarray]) -> tuple[np.ndarray, np.ndarr
     return encode_inputs(iface, inputs), encode_outputs(iface, task(*inputs))
 
 
-def make_split(task: Task, frac: float, seed: int, n_samples: int | None = None) -> Split:
-    """Train/val tensors for `task`; the same (task, frac, seed, n_samples) always gives the same split."""
+def make_split(
+    task: Task, frac: float, seed: int, n_samples: int | None = None, mixture: str | None = None
+) -> Split:
+    """Train/val tensors for `task`; the same (task, frac, seed, n_samples, mixture) always gives the
+    same split. `mixture` names a `distributions.MIXTURES` entry to sample from instead of uniform."""
     frac = check_frac(frac)
     rng = np.random.default_rng(seed)
-    exhaustive = n_samples is None and task.domain_size <= MAX_ENUMERATE
+    exhaustive = n_samples is None and mixture is None and task.domain_size <= MAX_ENUMERATE
     if exhaustive:
         inputs = enumerate_inputs(task)
         n = inputs[0].shape[0]
@@ -58,7 +62,7 @@ def make_split(task: Task, frac: float, seed: int, n_samples: int | None = None)
         n = n_samples or DEFAULT_SAMPLES
         if n < 2:
             raise ConfigError("n_samples", f"must be >= 2, got {n}")
-        inputs = sample_inputs(task, n, rng)
+        inputs = sample_inputs(task, n, rng) if mixture is None else sample_mixture(task, mixture, n, rng)
         order = np.arange(n)
     if n < 2:
         raise ConfigError("task", f"{task.key} has {n} valid input(s); a split needs at least 2")

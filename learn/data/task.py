@@ -21,6 +21,16 @@ Ref = Callable[..., np.ndarray]
 Mask = Callable[..., np.ndarray]
 
 
+@dataclass(frozen=True)
+class CellMap:
+    """A grid task whose output cell i is `colour[input cell source[i]]`: a fixed permutation of the
+    cells, then a fixed map of colours. What a proof can use: the reference is then a function of one
+    cell per output, exactly (grid families declare it; tests check it against the reference)."""
+
+    source: tuple[int, ...]  # output cell (row-major) → the input cell it reads
+    colour: tuple[int, ...]  # colour c → the colour written
+
+
 @dataclass(frozen=True, eq=False)
 class Task:
     """One learnable function. `params` are the keyword values it was built with (e.g. `p=31`)."""
@@ -34,6 +44,7 @@ class Task:
     valid: Mask | None = None  # inputs outside the function's domain (e.g. b = 0 for a / b) are dropped
     depth: int = 1  # how many primitive tasks are composed in it
     parts: tuple[str, ...] = field(default=())  # for a composition, its primitive keys, outermost first
+    cells: CellMap | None = None  # grid tasks that are a cell permutation and a colour map
 
     @property
     def key(self) -> str:

@@ -41,7 +41,7 @@ from circ.learn.interchange.transformer_lens import (
     hooked_transformer,
     tl_config,
 )
-from circ.learn.model import CircuitTransformer, weights_bytes
+from circ.learn.model import CircuitTransformer, weight_bytes
 
 CONFIG, WEIGHTS, TORCH_WEIGHTS, CIRCUIT = "config.json", "model.safetensors", "model.pt", "circ.json"
 
@@ -159,7 +159,7 @@ def add_from_transformer_lens(
         contract = meta.get("contract") if meta.get("task") == the_task.key else None
     if contract is None:
         contract = next((c.contract for c in catalog.circuits() if c.task == the_task.key and c.contract), "")
-    data = weights_bytes(state, cfg, {"task": the_task.key, "source": "transformer-lens"})
+    data = weight_bytes(state, cfg, {"task": the_task.key, "source": "transformer-lens"})
     return catalog.register_circuit(name, the_task.signature, contract, the_task.key, None, data)
 
 

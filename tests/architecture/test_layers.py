@@ -20,6 +20,7 @@ RANKS = {
     "circ.runtime": 3,
     "circ.verify": 4,
     "circ": 5,  # the library API: circ/api.py, settings, stdlib_build
+    "circ.synth": 5,  # synthesis: built on the API and verification, beside them
     "circ.cli": 6,
 }
 

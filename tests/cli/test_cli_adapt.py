@@ -85,7 +85,7 @@ def test_export_to_transformer_lens_and_add_back(env: dict[str, str], tmp_path: 
         app, ["catalog", "add", "--from", "transformer-lens", str(out), "--name", "tl.add"], env=env
     )
     assert result.exit_code == 0, result.output
-    assert "added tl.add@1" in result.output and "100.00% full on 100 inputs" in result.output
+    assert "added tl.add@1" in result.output and "100% exhaustive on 100 inputs" in result.output
 
     for args, message in (
         (["catalog", "add", "--from", "onnx", str(out)], "from"),

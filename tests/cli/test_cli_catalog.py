@@ -10,7 +10,9 @@ from typer.testing import CliRunner
 from circ.circuit.config import ModelConfig
 from circ.cli import app
 from circ.learn.catalog import Catalog, export_catalog
-from circ.learn.model import build_model, save_weights
+from circ.learn.model import build_model, weight_bytes
+
+from support import certificate
 
 CONFIG = ModelConfig(vocab=8, n_positions=3, out_vocab=7, n_out=1, d_model=16, n_heads=2, d_mlp=32)
 runner = CliRunner()
@@ -43,17 +45,15 @@ def one_error(result) -> str:
 def add_circuit(
     catalog: Catalog, tmp_path: Path, name: str, seed: int, accuracy: float | None = None
 ) -> None:
-    path = tmp_path / f"{name}.safetensors"
-    save_weights(path, build_model(CONFIG, seed).state_dict(), CONFIG)
-    signature = "add(a: Mod[7], b: Mod[7]) -> Mod[7]"
-    catalog.register_circuit(
-        name, signature, "ensures result == (a + b) % 7", "mod_add[p=7]", None, path.read_bytes()
+    data = weight_bytes(build_model(CONFIG, seed).state_dict(), CONFIG, {"task": "mod_add[p=7]"})
+    signature = "(Mod[7], Mod[7]) -> Mod[7]"
+    record = catalog.register_circuit(
+        name, signature, "ensures result == (a + b) % 7", "mod_add[p=7]", None, data
     )
     if accuracy is not None:
         wrong = [{"args": [3, 4], "expected": 0, "got": 5}] if accuracy < 1 else []
-        catalog.add_certificate(
-            name, domain_size=49, n_checked=None, sampled=False, accuracy=accuracy, counterexamples=wrong
-        )
+        result = certificate(49, accuracy, sha=record.weights_sha256, counterexamples=wrong)
+        catalog.add_certificate(name, result)
 
 
 def user_catalog(env: dict[str, str], tmp_path: Path) -> Catalog:
@@ -70,9 +70,9 @@ def test_list_shows_user_and_stdlib_circuits(env: dict[str, str], tmp_path: Path
     assert result.exit_code == 0, result.output
     rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if "│ mod7." in line}
     assert set(rows) == {"mod7.add", "mod7.shipped"}
-    assert "97.95% full" in rows["mod7.add"] and "user" in rows["mod7.add"]
-    assert "100.00% full" in rows["mod7.shipped"] and "stdlib" in rows["mod7.shipped"]
-    assert "add(a: Mod[7], b: Mod[7]) -> Mod[7]" in rows["mod7.add"] and "2,384" in rows["mod7.add"]
+    assert "97.95% exhaustive" in rows["mod7.add"] and "user" in rows["mod7.add"]
+    assert "100% exhaustive" in rows["mod7.shipped"] and "stdlib" in rows["mod7.shipped"]
+    assert "(Mod[7], Mod[7]) -> Mod[7]" in rows["mod7.add"] and "2,384" in rows["mod7.add"]
     assert "mod_add[p=7]" in rows["mod7.add"]  # not eaten as rich markup
     assert "2 circuits" in result.stdout
 
@@ -95,8 +95,9 @@ def test_show_prints_config_weights_certificate_and_counterexamples(
     for expected in (
         '"d_model": 16',
         str(path),
-        "97.95% full",
-        "49 of 49 inputs checked",
+        "97.95% exhaustive",
+        "49 of 49 inputs run",
+        "in fp32 on torch",
         '{"args": [3, 4], "expected": 0, "got": 5}',
         "ensures result == (a + b) % 7",
     ):
@@ -151,7 +152,7 @@ def test_export_then_import_into_another_database(env: dict[str, str], tmp_path:
     assert result.exit_code == 0, result.output
     assert "imported 2 circuits (2 new) and 2 certificates" in result.stdout
     listed = run(env, "list", "--db", other).stdout
-    assert "mod7.add" in listed and "100.00% full" in listed and "97.95% full" in listed
+    assert "mod7.add" in listed and "100% exhaustive" in listed and "97.95% exhaustive" in listed
     assert "(0 new) and 0 certificates" in run(env, "import", str(tmp_path / "out"), "--db", other).stdout
 
 

@@ -11,9 +11,8 @@ from typer.testing import CliRunner
 from circ.cli import app
 from circ.learn.catalog import Catalog
 from circ.learn.data import get_task
-from circ.learn.model import save_weights
 
-from support import TRAINED
+from support import TRAINED, register_model
 
 runner = CliRunner()
 
@@ -35,9 +34,7 @@ def catalog_db(tmp_path: Path, color_provider) -> str:
     with Catalog(url, tmp_path / "blobs") as catalog:
         for name, task in TRAINED.items():
             model = color_provider.models[name].model
-            path = tmp_path / f"{name}.safetensors"
-            save_weights(path, model.state_dict(), model.cfg)
-            catalog.register_circuit(name, get_task(task).signature, "", task, None, path.read_bytes())
+            register_model(catalog, name, get_task(task).key, model)
     return url
 
 

@@ -7,6 +7,7 @@ import hashlib
 import json
 import multiprocessing
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,9 @@ from circ.learn.catalog import (
     SCHEMA_VERSION,
     Catalog,
     CatalogError,
+    Certification,
     PackagedCatalog,
+    Sample,
     StoreError,
     UnknownCircuitError,
     export_catalog,
@@ -30,9 +33,10 @@ from circ.learn.catalog import (
 from circ.learn.model import build_model, save_weights
 from circ.settings import Settings, user_data_dir
 
-from support import ROOT
+from support import ROOT, certificate
 
-SIGNATURE = "add(a: Mod[7], b: Mod[7]) -> Mod[7]"
+SIGNATURE = "(Mod[7], Mod[7]) -> Mod[7]"
+TASK = "mod_add[p=7]"
 CONTRACT = "ensures result == (a + b) % 7"
 CONFIG = ModelConfig(vocab=8, n_positions=3, out_vocab=7, n_out=1, d_model=16, n_heads=2, d_mlp=32)
 
@@ -40,7 +44,7 @@ CONFIG = ModelConfig(vocab=8, n_positions=3, out_vocab=7, n_out=1, d_model=16, n
 def weights(tmp_path: Path, seed: int = 0) -> bytes:
     """A tiny circuit's safetensors file, written exactly as training writes one."""
     path = tmp_path / f"w{seed}.safetensors"
-    save_weights(path, build_model(CONFIG, seed).state_dict(), CONFIG)
+    save_weights(path, build_model(CONFIG, seed).state_dict(), CONFIG, {"task": TASK})
     return path.read_bytes()
 
 
@@ -49,7 +53,12 @@ def open_catalog(tmp_path: Path, name: str = "catalog", packaged: Path | None = 
 
 
 def register(catalog: Catalog, data: bytes, name: str = "mod7.add", contract: str = CONTRACT):
-    return catalog.register_circuit(name, SIGNATURE, contract, "mod_add[p=7]", None, data)
+    return catalog.register_circuit(name, SIGNATURE, contract, TASK, None, data)
+
+
+def exact(catalog: Catalog, ref: str = "mod7.add", **more) -> Certification:
+    """An exhaustive 100% certificate for `ref`'s own weights."""
+    return certificate(49, sha=catalog.get(ref).weights_sha256, **more)
 
 
 def test_round_trip_register_list_load(tmp_path: Path) -> None:
@@ -77,7 +86,7 @@ def test_records_survive_reopening_the_database(tmp_path: Path) -> None:
     data = weights(tmp_path)
     with open_catalog(tmp_path) as catalog:
         record = register(catalog, data)
-        catalog.add_certificate("mod7.add", domain_size=49, n_checked=None, sampled=False, accuracy=1.0)
+        catalog.add_certificate("mod7.add", exact(catalog))
     with open_catalog(tmp_path) as catalog:
         assert catalog.get("mod7.add") == record
         cert = catalog.latest_certificate("mod7.add")
@@ -104,7 +113,9 @@ def test_identical_registration_is_a_no_op_and_a_change_is_a_new_version(tmp_pat
         assert catalog.get("mod7.add", version=2) == v2
         assert [r.version for r in catalog.versions("mod7.add")] == [1, 2, 3]
         assert catalog.load_weights("mod7.add@1") == first
-        catalog.add_certificate("mod7.add@1", domain_size=49, n_checked=None, sampled=False, accuracy=1.0)
+        catalog.add_certificate("mod7.add@1", exact(catalog, "mod7.add@1"))
+        with pytest.raises(CatalogError, match="weights_sha256: the certificate was computed on weights"):
+            catalog.add_certificate("mod7.add@2", exact(catalog, "mod7.add@1"))
         assert catalog.latest_certificate("mod7.add") is None  # a certificate belongs to its weights
         with pytest.raises(UnknownCircuitError, match=r"has no version 9 \(versions: 1, 2, 3\)"):
             catalog.get("mod7.add@9")
@@ -150,7 +161,18 @@ def test_register_refuses_what_is_not_a_circuit(tmp_path: Path) -> None:
         with pytest.raises(CatalogError, match="weights: not a circ circuit"):
             register(catalog, b"not safetensors at all")
         with pytest.raises(CatalogError, match="config: differs"):
-            catalog.register_circuit("x", SIGNATURE, CONTRACT, "t", {**CONFIG.to_dict(), "d_model": 64}, data)
+            catalog.register_circuit(
+                "x", SIGNATURE, CONTRACT, TASK, {**CONFIG.to_dict(), "d_model": 64}, data
+            )
+        with pytest.raises(CatalogError, match="the record says task 'mod_sub\\[p=7\\]'"):
+            catalog.register_circuit("x", SIGNATURE, CONTRACT, "mod_sub[p=7]", None, data)
+        with pytest.raises(CatalogError, match="is not of the form"):
+            catalog.register_circuit("x", "add(a: Mod[7], b: Mod[7]) -> Mod[7]", CONTRACT, TASK, None, data)
+        # the same token shapes at other types: the config fits, the task's signature does not
+        with pytest.raises(CatalogError, match=r"task mod_add\[p=7\] is \(Mod\[7\], Mod\[7\]\) -> Mod\[7\]"):
+            catalog.register_circuit("x", "(Int[-3, 3], Int[0, 6]) -> Int[-3, 3]", CONTRACT, TASK, None, data)
+        with pytest.raises(CatalogError, match=r"model\.vocab: the task needs 12"):
+            catalog.register_circuit("x", "(Int[-5, 5], Mod[7]) -> Mod[7]", CONTRACT, TASK, None, data)
         with pytest.raises(CatalogError, match="name: 'two words'"):
             register(catalog, data, name="two words")
         assert catalog.circuits() == []
@@ -171,22 +193,28 @@ def test_certificates_keep_the_first_counterexamples_and_check_fields(tmp_path: 
     with open_catalog(tmp_path) as catalog:
         register(catalog, weights(tmp_path))
         wrong = [{"args": [i, 0], "expected": i, "got": (i + 1) % 7} for i in range(30)]
-        cert = catalog.add_certificate(
-            "mod7.add", domain_size=10**30, n_checked=1000, sampled=True, accuracy=0.97, counterexamples=wrong
-        )
+        sha = catalog.get("mod7.add").weights_sha256
+        sample = Sample("uniform", 1000, 30, 0.0412)
+        sampled = certificate(10**30, 0.97, sha=sha, method="sampled", n_checked=1000, samples=(sample,))
+        cert = catalog.add_certificate("mod7.add", replace(sampled, counterexamples=wrong))
         assert cert.counterexamples == wrong[:MAX_COUNTEREXAMPLES] and not cert.certified
         assert catalog.latest_certificate("mod7.add") == cert  # a 10**30 domain round-trips exactly
         bad = [
             ({"accuracy": 1.5}, "accuracy"),
+            ({"accuracy": float("nan")}, "accuracy"),
             ({"n_checked": 50}, "n_checked"),
             ({"domain_size": 0}, "domain_size"),
-            ({"sampled": True, "n_checked": None}, "n_checked"),
+            ({"method": "sampled", "n_checked": None}, "n_checked"),
+            ({"method": "guessed"}, "method"),
+            ({"precision": "fp8"}, "precision"),
+            ({"min_margin": float("inf")}, "min_margin"),
+            ({"samples": (Sample("uniform", 10, 11, 1.0),)}, "samples"),
+            ({"method": "sampled", "samples": (Sample("uniform", 10, 0, 0.0),)}, "samples"),
             ({"counterexamples": [object()]}, "counterexamples"),
         ]
         for change, field in bad:
-            args = {"domain_size": 49, "n_checked": 49, "sampled": False, "accuracy": 1.0, **change}
-            with pytest.raises(CatalogError, match=f"^{field}:"):
-                catalog.add_certificate("mod7.add", **args)
+            with pytest.raises(CatalogError, match=f"^{field}"):
+                catalog.add_certificate("mod7.add", replace(exact(catalog), **change))
         assert len(catalog.certificates("mod7.add")) == 1
 
 
@@ -225,16 +253,21 @@ import numpy as np
 from safetensors.numpy import save
 from circ.learn.catalog import Catalog
 
-def circuit(value):
-    meta = {"format": "circ.circuit/1", "config": json.dumps({"vocab": 2})}
-    return save({"w": np.full((4,), value, dtype=np.float32)}, metadata=meta)
+from circ.circuit.config import ModelConfig, parameter_shapes
 
-SIG = "f(a: Bool) -> Bool"
+CONFIG = ModelConfig(vocab=3, n_positions=2, out_vocab=2, n_out=1, d_model=2, n_heads=1, d_mlp=1)
+
+def circuit(value):
+    meta = {"format": "circ.circuit/1", "config": json.dumps(CONFIG.to_dict()), "task": "bool_not"}
+    tensors = {k: np.full(shape, value, dtype=np.float32) for k, shape in parameter_shapes(CONFIG).items()}
+    return save(tensors, metadata=meta)
+
+SIG = "(Bool) -> Bool"
 catalog = Catalog(url, blobs)
 barrier.wait()
 for i in range(10):
-    catalog.register_circuit(f"w{worker}.c{i}", SIG, "", "t", None, circuit(100 * worker + i))
-    catalog.register_circuit("shared", SIG, "", "t", None, circuit(-1 - 100 * worker - i))
+    catalog.register_circuit(f"w{worker}.c{i}", SIG, "", "bool_not", None, circuit(100 * worker + i))
+    catalog.register_circuit("shared", SIG, "", "bool_not", None, circuit(-1 - 100 * worker - i))
 catalog.close()
 """
 
@@ -268,14 +301,10 @@ def populated(tmp_path: Path) -> Catalog:
     catalog = open_catalog(tmp_path, "source")
     register(catalog, weights(tmp_path, 0))
     register(catalog, weights(tmp_path, 1), name="mod7.other")
-    catalog.add_certificate("mod7.add", domain_size=49, n_checked=None, sampled=False, accuracy=1.0)
+    catalog.add_certificate("mod7.add", exact(catalog))
+    wrong = [{"args": [3, 4], "expected": 0, "got": 5}]
     catalog.add_certificate(
-        "mod7.other",
-        domain_size=49,
-        n_checked=None,
-        sampled=False,
-        accuracy=48 / 49,
-        counterexamples=[{"args": [3, 4], "expected": 0, "got": 5}],
+        "mod7.other", exact(catalog, "mod7.other", accuracy=48 / 49, counterexamples=wrong)
     )
     return catalog
 
@@ -363,7 +392,11 @@ def test_packaged_catalog_is_a_read_only_fallback(tmp_path: Path) -> None:
             assert catalog.load_weights("mod7.add") == shipped
             assert catalog.latest_certificate("mod7.add").certified
             # writing about a stdlib circuit copies it into the user's database, keeping its version
-            catalog.add_certificate("mod7.add", domain_size=49, n_checked=7, sampled=True, accuracy=1.0)
+            sample = (Sample("uniform", 7, 0, 0.35),)
+            sha = record.weights_sha256
+            catalog.add_certificate(
+                "mod7.add", certificate(49, sha=sha, method="sampled", n_checked=7, samples=sample)
+            )
             copied = catalog.get("mod7.add")
             assert (copied.source, copied.version, copied.weights_sha256) == (
                 "user",
@@ -405,7 +438,8 @@ def test_the_shipped_stdlib_catalog_is_consistent() -> None:
         assert inspect_weights(data)[0] == record.config, record.name
         total += len(data)
     assert total <= 30 * 2**20
-    assert packaged.blobs.shas() == {r.weights_sha256 for r in packaged.manifest.circuits}
+    artefacts = {e.artefact_sha256 for e in packaged.manifest.extractions}
+    assert packaged.blobs.shas() == {r.weights_sha256 for r in packaged.manifest.circuits} | artefacts
 
 
 # ---- schema versions ----------------------------------------------------------------------------
@@ -467,6 +501,7 @@ def test_upgrade_from_version_1(tmp_path: Path) -> None:
         assert catalog.load_weights("mod7.add") == data
         cert = catalog.latest_certificate("mod7.add")
         assert (cert.sampled, cert.n_checked, cert.certified) == (True, None, False)  # v1 did not say
+        assert cert.weights_sha256 == sha and cert.error_bound is None  # a v1 sample carries no bound
         assert register(catalog, weights(tmp_path, 1)).version == 2  # the unique index is (name, version)
     open_catalog(tmp_path, "fresh").close()
     assert schema(f"sqlite:///{tmp_path / 'old.db'}") == schema(f"sqlite:///{tmp_path / 'fresh.db'}")

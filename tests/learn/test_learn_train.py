@@ -195,6 +195,7 @@ def test_outputs_curves_plot_and_loadable_weights(tmp_path: Path) -> None:
         "val_loss",
         "val_acc",
         "weight_norm",
+        "spectrum_gini",  # a Mod[p] task: the embedding's Fourier sparsity
     }
     assert (tmp_path / "curves.png").stat().st_size > 10_000
     assert json.loads((tmp_path / "runs.json").read_text())[1]["name"] == "mod_add-p5-s1"

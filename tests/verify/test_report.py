@@ -9,13 +9,14 @@ import pytest
 from circ import api
 from circ.lang.check import check
 from circ.lang.modules import load_text
-from circ.learn.catalog import Catalog
+from circ.learn.catalog import Catalog, Sample
 from circ.settings import packaged_catalog_dir
 from circ.verify.certify import certify
-from circ.verify.report import verify_program
+from circ.verify.report import format_bound, verify_program
+from circ.verify.statistics import upper_bound
 
 from .conftest import noisy, register
-from support import EXAMPLES, example_files
+from support import EXAMPLES, certificate, example_files
 
 PROGRAM = """
 circuit plus(a: Color, b: Color) -> Color ensures result == (a + b) % 10 learned "t.add";
@@ -52,8 +53,32 @@ def test_proved_and_exact_on_every_input_is_certified(catalog) -> None:
 
 def test_a_sampled_certificate_gives_verified_sampled(catalog) -> None:
     certify(catalog, "t.add")
-    catalog.add_certificate("t.max", domain_size=100, n_checked=50, sampled=True, accuracy=1.0)
-    assert verify(catalog).verdict == "verified (sampled)"
+    sha = catalog.get("t.max").weights_sha256
+    sample = Sample("uniform", 50, 0, upper_bound(0, 50))
+    catalog.add_certificate(
+        "t.max", certificate(100, sha=sha, method="sampled", n_checked=50, samples=(sample,))
+    )
+    report = verify(catalog)
+    assert report.verdict == "verified (sampled)"
+    assert report.union_bound == pytest.approx(sample.upper95) and report.union_bound > 0
+    assert "≤" in format_bound(report.union_bound, report.circuits), "a sample never reads as 0%"
+
+
+def test_a_certificate_for_other_weights_is_refused(catalog, tmp_path) -> None:
+    """A record whose weights changed after certification keeps nothing of its old certificate."""
+    from circ.learn.catalog.schema import Certificate
+
+    certify(catalog, "t.add")
+    certify(catalog, "t.max")
+
+    def tamper(s) -> None:
+        for row in s.query(Certificate).all():
+            row.weights_sha256 = "f" * 64
+
+    catalog.transaction(tamper)
+    report = verify(catalog)
+    assert report.verdict.startswith("failed: a certificate of t.add was computed on weights ffffffffffff…")
+    assert all(c.certificate is None for c in report.circuits)
 
 
 def test_a_missing_certificate_fails(catalog) -> None:
@@ -67,9 +92,10 @@ def test_a_noisy_circuit_fails_certification_with_the_union_bound(catalog, color
     assert add.accuracy < 1.0 == big.accuracy
     report = verify(catalog)
     assert report.union_bound == pytest.approx(2 * (1 - add.accuracy))  # plus is called twice
+    wrong = round((1 - add.accuracy) * 100)
     assert report.verdict == (
-        f"failed: property tests failed in main; circuits below 100%: t.add {add.accuracy:.2%}; "
-        f"union bound on the program's error rate: {report.union_bound:.2%}"
+        f"failed: property tests failed in main; circuits below 100%: t.add {wrong} wrong of 100 inputs; "
+        f"union bound on the program's error rate: {report.union_bound:.3g} (exact)"
     )
 
 
@@ -110,6 +136,6 @@ def test_every_example_fails_only_where_the_catalog_says_it_must(path: Path, std
     if exact:
         assert all(p.failure is None for p in report.properties)
     if len(usable) == len(report.circuits) and exact:
-        assert report.verdict in ("certified", "verified (sampled)")
+        assert report.verdict in ("certified", "verified (sampled)"), report.verdict
     else:
         assert report.verdict.startswith("failed: ")
