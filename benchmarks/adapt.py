@@ -60,7 +60,7 @@ def run_pair(catalog: Catalog, pair: str, args: argparse.Namespace) -> dict:
 
     check = stop_check(task, seed=1, sample=sample)
     rows = {}
-    for method in METHODS:
+    for method in args.methods:
         if method == "lora":
             ens = AdapterEnsemble(parent, LoraOptions(rank=args.rank), seeds)
         elif method == "finetune":
@@ -72,6 +72,8 @@ def run_pair(catalog: Catalog, pair: str, args: argparse.Namespace) -> dict:
         rows[method] = {
             "steps": [m.steps if m.reached else None for m in fitted],
             "wall_s": [round(m.wall_s, 2) if m.reached else None for m in fitted],
+            "final_val_acc": [round(m.curves[-1]["val_acc"], 4) for m in fitted],
+            "best_check": [max((a for _, a in m.checks), default=None) for m in fitted],
             "trainable": sum(v[0].numel() for v in ens.params.values()),
             "total_s": round(time.perf_counter() - t0, 1),
         }
@@ -99,9 +101,11 @@ def report(results: dict) -> None:
             steps, wall = _median(row["steps"]), _median(row["wall_s"])
             shown = "—" if steps is None else f"{steps:g}", "—" if wall is None else f"{wall:g} s"
             print(f"{pair:16} {method:9} {reached:>4}/{len(row['steps'])} {shown[0]:>12} {shown[1]:>11}")
-        lora = r["methods"]["lora"]
+        lora = r["methods"].get("lora")
         for other in ("finetune", "scratch"):
-            o = r["methods"][other]
+            o = r["methods"].get(other)
+            if lora is None or o is None:
+                continue
             s_ratio = _ratio(_median(o["steps"]), _median(lora["steps"]))
             w_ratio = _ratio(_median(o["wall_s"]), _median(lora["wall_s"]))
             print(f"{'':16} {other}/lora: steps {s_ratio}, wall {w_ratio}")
@@ -119,6 +123,7 @@ def main() -> None:
     )
     parser.add_argument("--pairs", nargs="+", default=list(PAIRS), choices=list(PAIRS))
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--rank", type=int, default=8)
     parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--grid-steps", type=int, default=1500)

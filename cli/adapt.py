@@ -34,10 +34,12 @@ def adapt_command(
     circuit (certified), keep the adapter as a `lora` extraction of the parent."""
     import torch
 
-    from circ.adapt import adapt_circuit
+    from circ.adapt import CHECK_SAMPLE, adapt_circuit
+    from circ.cli.show_verify import certificate_text, percent
     from circ.cli.train_progress import training_progress
     from circ.learn.adapt import AdaptOptions, FitOptions, LoraOptions
     from circ.settings import Settings
+    from circ.verify.certify import EXHAUSTIVE_LIMIT
 
     console = Console(soft_wrap=True)
     with user_errors():
@@ -52,22 +54,25 @@ def adapt_command(
         with Settings.from_env(db=db).open_catalog() as catalog, training_progress(console) as on_eval:
             done = adapt_circuit(catalog, parent, task, options, name=name, on_eval=on_eval)
     a = done.adaptation
+    whole = a.task.domain_size <= EXHAUSTIVE_LIMIT
     table = Table(title=f"LoRA rank {rank} on {done.parent.ref} → {a.task.key}", header_style="bold")
-    for col in ("seed", "steps", "whole domain", "wall"):
+    for col in ("seed", "steps", "whole domain" if whole else f"sample of {CHECK_SAMPLE:,}", "wall"):
         table.add_column(col, justify="right")
     for m in a.members:
         last = m.checks[-1][1] if m.checks else None
-        check = "100%" if m.reached else ("—" if last is None else f"{last:.2%} (stopped)")
+        check = "100%" if m.reached else ("—" if last is None else f"{percent(last)} (stopped)")
         table.add_row(str(m.index), str(m.steps), check, f"{m.wall_s:.1f} s")
     console.print(table)
     cert = done.certificate
-    how = f"all {cert.n_checked:,}"
+    how = f"all {cert.domain_size:,} inputs"
     if cert.sampled:
-        how = f"a seeded sample of {cert.n_checked:,} of {cert.domain_size:,}"
-    word = "certified" if cert.certified else ("100% on a sample" if cert.accuracy == 1.0 else "NOT exact")
+        how = f"a seeded sample of {cert.n_checked:,} of {cert.domain_size:,} inputs"
+    word = "certified" if cert.certified else "NOT certified"
     console.print(
-        f"registered {done.child.ref} ({done.child.signature}): {word}, accuracy {cert.accuracy:.4%} "
-        f"on {how} inputs; adapter kept as extraction #{done.extraction.id} (lora) of {done.parent.ref}",
+        f"registered {done.child.ref} ({done.child.signature}): {word}, ",
+        certificate_text(cert),
+        f" on {how}; adapter kept as extraction #{done.extraction.id} (lora) of {done.parent.ref}",
+        sep="",
         highlight=False,
         markup=False,
     )
