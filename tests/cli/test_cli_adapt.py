@@ -89,6 +89,7 @@ def test_export_to_transformer_lens_and_add_back(env: dict[str, str], tmp_path: 
 
     for args, message in (
         (["catalog", "add", "--from", "onnx", str(out)], "from"),
+        (["catalog", "add", str(out)], "name: required"),  # a `circ train` run needs its --name
         (["catalog", "add", "--from", "transformer-lens", str(tmp_path / "none")], "config.json"),
         (["catalog", "export", str(out), "--format", "keras"], "format"),
         (["catalog", "export", str(out), "--format", "transformer-lens"], "CIRCUIT DIR"),
