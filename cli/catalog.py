@@ -315,6 +315,7 @@ def show_registered(console: Console, registered) -> None:
         )
     if registered.certificate is not None:
         cert = registered.certificate
-        how = "sampled" if cert.sampled else "every input"
-        console.print("  certificate: ", _certified(cert), f" on {cert.n_checked:,} inputs ({how})", sep="")
+        console.print(
+            "  certificate: ", _certified(cert, record.weights_sha256), "; ", certificate_lines(cert)[0]
+        )
     console.print(f"  next: circ catalog declare {record.name} >> your.circ", markup=False, highlight=False)
