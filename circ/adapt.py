@@ -13,6 +13,7 @@ the adapter was selected on; the certificate then says `sampled`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -69,6 +70,11 @@ def _draw(task: Task, n: int, rng: np.random.Generator, *, name: str) -> list[np
     return dist.sample(task, name, n, rng)
 
 
+def percent_down(rate: float) -> str:
+    """Rounded down, so a rate short of 1 never reads as 100%."""
+    return f"{math.floor(rate * 10_000) / 100:.2f}%"
+
+
 def default_name(parent: str, task: str) -> str:
     """`mod97.add` + `mod_sub` → `mod97.add.lora.mod_sub`."""
     return f"{parent}.lora.{task}"
@@ -92,10 +98,10 @@ def adapt_circuit(
     adaptation = adapt(model, task, options, check=stop_check(task), on_eval=on_eval)
     best = adaptation.best
     if best is None:
-        tops = [max([a for _, a in m.checks], default=0.0) for m in adaptation.members]
         raise AdaptError(
-            f"steps: no seed of {len(tops)} reached 100% on {task.key} within {options.fit.steps} steps "
-            f"(best whole-domain check {max(tops):.2%}); try more --steps, a larger --rank or more --seeds"
+            f"steps: no seed of {len(adaptation.members)} reached 100% on {task.key} within "
+            f"{options.fit.steps} steps ({_closest(adaptation)}); "
+            "try more --steps, a larger --rank or more --seeds"
         )
     child_name = name or default_name(parent.name, task.name)
     weights = weight_bytes(best.state, model.cfg, {"task": task.key, "parent": parent.ref})
@@ -119,6 +125,16 @@ def adapt_circuit(
         circuit=child.ref,
     )
     return Adapted(catalog.get(parent.ref), child, cert, extraction, adaptation)
+
+
+def _closest(a: Adaptation) -> str:
+    """How near the seeds got; the whole-domain check runs only once a validation sample is all right."""
+    checked = [acc for m in a.members for _, acc in m.checks]
+    if checked:
+        return f"best whole-domain check {percent_down(max(checked))}"
+    val = [r["val_acc"] for m in a.members for r in m.curves]
+    best_val = percent_down(max(val)) if val else "not measured"
+    return f"no seed got its validation sample all right; best validation accuracy {best_val}"
 
 
 def _contract(catalog: Catalog, task_key: str) -> str:

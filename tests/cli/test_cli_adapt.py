@@ -60,7 +60,7 @@ def test_adapt_errors_are_one_line(env: dict[str, str]) -> None:
         (["adapt", "color.succ", "mod_neg"], "model.vocab"),
         (["adapt", "color.succ", "color_pred", "--rank", "0"], "rank"),
         (["adapt", "nope", "color_pred"], "unknown circuit"),
-        (["adapt", "color.succ", "color_pred", "--steps", "2", "--eval-every", "1"], "steps"),
+        (["adapt", "color.succ", "color_pred", "--steps", "2", "--eval-every", "1"], "validation accuracy"),
     ):
         result = runner.invoke(app, args, env=env)
         assert result.exit_code == 1 and "Traceback" not in result.output, result.output
