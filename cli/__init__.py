@@ -2,13 +2,14 @@
 
 Each command parses its options, calls one library function inside `edge.user_errors()` and renders
 the result; the modules here hold the commands by topic (`front_end`, `run`, `verify`, `learn`,
-`catalog`, `stdlib`, `synth`) and their renderings (`show*`).
+`catalog`, `stdlib`, `synth`, `adapt`, `interchange`) and their renderings (`show*`).
 """
 
 from __future__ import annotations
 
 import typer
 
+from circ.cli.adapt import adapt_command
 from circ.cli.analyse import analyse_command
 from circ.cli.catalog import catalog_app
 from circ.cli.extract import extract_app
@@ -57,6 +58,7 @@ app.add_typer(data_app, name="data")
 app.command("train")(train_command)
 app.command("sweep")(sweep_command)
 app.command("analyse")(analyse_command)
+app.command("adapt")(adapt_command)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(extract_app, name="extract")
 app.add_typer(stdlib_app, name="stdlib")

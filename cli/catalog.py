@@ -1,5 +1,5 @@
 """`circ catalog list|show|certify|add|declare|export|import`: thin typer commands over `circ.learn.catalog`
-(and `circ.register` for trained models).
+(and `circ.register` for trained models; the TransformerLens format is in cli/interchange.py).
 
 Errors a user can cause (an unknown circuit, a database URL that cannot be opened, a corrupted or
 missing weights file, a malformed manifest) print one line, `error: …`, and exit 1.
@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from circ.cli.edge import user_errors
+from circ.cli.edge import fail, user_errors
 
 if TYPE_CHECKING:
     from circ.learn.catalog import Catalog, CertificateRecord
@@ -206,13 +206,22 @@ def certify(
 
 @catalog_app.command("export")
 def export(
-    directory: Annotated[Path, typer.Argument(help="Directory to write manifest.json and blobs/ into.")],
+    paths: Annotated[list[str], typer.Argument(help="DIR (or CIRCUIT DIR).", metavar="[CIRCUIT] DIR")],
     names: Annotated[list[str] | None, typer.Option("--name", help="Only this circuit (repeatable).")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="circ (manifest) | transformer-lens.")] = "circ",
     db: DbOpt = None,
 ) -> None:
-    """Write circuits and their certificates as a manifest plus safetensors (the stdlib's format)."""
+    """Write circuits and their certificates as a manifest plus safetensors (the stdlib's format), or
+    one circuit as a TransformerLens HookedTransformer (--format transformer-lens)."""
     from circ.learn.catalog import export_catalog
 
+    if fmt != "circ":
+        from circ.cli.interchange import export_other
+
+        return export_other(fmt, paths, names, db)
+    if len(paths) != 1:
+        raise fail("export takes one DIR (or CIRCUIT DIR with --format transformer-lens)")
+    directory = Path(paths[0])
     with _opened(db) as catalog:
         records = export_catalog(catalog, directory, names or None)
     _console().print(f"exported {len(records)} circuits to {directory}", highlight=False, markup=False)
@@ -243,16 +252,34 @@ def import_(
 @catalog_app.command("add")
 def add(
     run: Annotated[Path, typer.Argument(help="The --out folder of `circ train`, or one run in it.")],
-    name: Annotated[str, typer.Option(help="Catalog name to register it under, e.g. my.add.")],
+    name: Annotated[
+        str | None, typer.Option(help="Catalog name to register it under, e.g. my.add.", show_default=False)
+    ] = None,
     member: Annotated[
         str | None, typer.Option(help="Which run of a folder holding several: its index or its name.")
+    ] = None,
+    source: Annotated[
+        str, typer.Option("--from", help="What RUN is: circ (a `circ train` run) | transformer-lens.")
+    ] = "circ",
+    task: Annotated[
+        str | None, typer.Option(help="transformer-lens: the task it computes (default: circ.json's).")
+    ] = None,
+    contract: Annotated[
+        str | None, typer.Option(help="transformer-lens: contract clauses, e.g. 'ensures result == …'.")
     ] = None,
     db: DbOpt = None,
 ) -> None:
     """Register a model trained by `circ train` (its config, task and signature checked against the
-    weights), with its task's contract where one is known."""
+    weights), with its task's contract where one is known; or, with --from transformer-lens, a
+    one-layer HookedTransformer directory (then certified on its task)."""
     from circ.register import find_weights, read_trained, register
 
+    if source != "circ":
+        from circ.cli.interchange import add_other
+
+        return add_other(source, run, name=name, task=task, contract=contract, db=db)
+    if name is None:
+        raise fail("name: required for a `circ train` run (--name my.add)")
     with _opened(db) as catalog:
         registered = register(catalog, read_trained(find_weights(run, member)), name)
     show_registered(_console(), registered)
