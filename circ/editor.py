@@ -22,7 +22,22 @@ from circ.lang.scope import COMBINATORS, TYPE_NAMES, Symbol
 if TYPE_CHECKING:
     from circ.learn.catalog import Catalog
 
-KEYWORDS = ("use", "type", "fn", "circuit", "let", "if", "then", "else", "forall", "requires", "ensures")
+KEYWORDS = (
+    "use",
+    "type",
+    "fn",
+    "circuit",
+    "let",
+    "if",
+    "then",
+    "else",
+    "forall",
+    "requires",
+    "ensures",
+    "learned",
+    "synth",
+    "examples",
+)
 _LEARNED = re.compile(r'learned\s+"([\w.\-]*)$')
 
 

@@ -12,7 +12,21 @@ from typing import ClassVar
 from pygments.lexer import RegexLexer, words
 from pygments.token import Comment, Keyword, Name, Number, Operator, Punctuation, String, Text
 
-KEYWORDS = ("use", "type", "fn", "circuit", "let", "if", "then", "else", "forall", "in", "learned")
+KEYWORDS = (
+    "use",
+    "type",
+    "fn",
+    "circuit",
+    "let",
+    "if",
+    "then",
+    "else",
+    "forall",
+    "in",
+    "learned",
+    "synth",
+    "examples",
+)
 CONTRACTS = ("requires", "ensures")
 OPERATOR_WORDS = ("and", "or", "not")
 CONSTANTS = ("true", "false")

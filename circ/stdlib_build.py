@@ -282,3 +282,31 @@ def build(
                     on_built(built[-1])
             export_catalog(catalog, target)
     return built, sorted(set(declared) - set(RECIPES))
+
+
+def recertify(
+    out: Path | None = None,
+    only: list[str] | None = None,
+    on_built: Callable[[Built], None] | None = None,
+) -> list[Built]:
+    """Certify the shipped circuits again without retraining (after the certifier changed, or to bind
+    old certificates to their weights), each by the strongest method that closes (exhaustive, bounds,
+    sampled), and write the packaged catalog back."""
+    target = out or stdlib_dir() / "catalog"
+    built = []
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        with Catalog(f"sqlite:///{root / 'certify.db'}", root / "blobs") as catalog:
+            import_catalog(catalog, target)
+            names = [r.name for r in catalog.circuits() if only is None or r.name in only]
+            unknown = sorted(set(only or ()) - set(names))
+            if unknown:
+                raise RecipeError(f"not shipped: {', '.join(unknown)}")
+            for name in names:
+                recipe = RECIPES.get(name)
+                training = _training_inputs(recipe.run()) if recipe is not None else None
+                built.append(Built(name, certify(catalog, name, training=training), 0, ""))
+                if on_built is not None:
+                    on_built(built[-1])
+            export_catalog(catalog, target)
+    return built

@@ -139,6 +139,9 @@ def show(name: NameArg, db: DbOpt = None) -> None:
         path = catalog.weights_path(record)
         runs = catalog.training_runs(record.ref) if record.id is not None else []
         extractions = catalog.extractions(record.ref)
+        from circ.cli.show_extract import derived_from  # a pruned or transcoder circuit names its parent
+
+        parent = derived_from(catalog.load_weights(record.ref))
     info = Table.grid(padding=(0, 2))
     info.add_column(style="bold")
     info.add_column(overflow="fold")
@@ -154,13 +157,13 @@ def show(name: NameArg, db: DbOpt = None) -> None:
         ("weights", f"{record.weights_sha256}\n{path}"),
         ("created", record.created.isoformat(timespec="seconds")),
         ("training runs", ", ".join(f"#{r.id} seed {r.seed} {r.status}" for r in runs) or "—"),
+        *([("derived from", parent)] if parent else []),
     ]
     for key, value in rows:
         info.add_row(key, Text(value))
-    for e in extractions:  # mechanism summaries (`circ analyse --record`) and other extractions
-        what = e.summary.get("headline") if isinstance(e.summary, dict) else None
-        label = "mechanism" if what else "extraction"
-        info.add_row(label, Text(f"{what or json.dumps(e.summary, sort_keys=True)} ({e.method})"))
+    mechanisms = [e for e in extractions if isinstance(e.summary, dict) and e.summary.get("headline")]
+    for e in mechanisms:  # mechanism summaries (`circ analyse --record`)
+        info.add_row("mechanism", Text(f"{e.summary['headline']} ({e.method})"))
     info.add_row("certificate", _certified(cert, record.weights_sha256))
     for line in certificate_lines(cert) if cert is not None else ():
         info.add_row("", Text(line))
@@ -173,6 +176,11 @@ def show(name: NameArg, db: DbOpt = None) -> None:
         for i, example in enumerate(cert.counterexamples):
             table.add_row(str(i), Text(json.dumps(example)))
         console.print(table)
+    from circ.cli.show_extract import extractions_view  # pruned / transcoder circuits, labels, graphs
+
+    others = [e for e in extractions if e not in mechanisms]
+    if (view := extractions_view(others)) is not None:
+        console.print(view)
 
 
 @catalog_app.command()

@@ -43,6 +43,14 @@ class Conformance:
         return {"all": True, "proved": True, "broken": False}.get(self.status)
 
 
+def count(n: int) -> str:
+    """A number of inputs as a reader takes it in: 9,409, or 10^25 (never a float for a huge int)."""
+    if n < 10**7:
+        return f"{n:,}"
+    digits = len(str(n)) - 1
+    return f"10^{digits}" if n == 10**digits else f"~10^{digits}"
+
+
 def conformance(decl: ast.CircuitDecl, task: Task, strict: bool = False) -> Conformance:
     """`strict`: an `ensures` with no value on a task input (an index out of range) counts as broken,
     not as promising nothing there (what proofs assume of it either way)."""
@@ -54,7 +62,7 @@ def conformance(decl: ast.CircuitDecl, task: Task, strict: bool = False) -> Conf
     broken = _first_broken(decl, task, inputs, strict)
     if broken:
         return Conformance("broken", broken)
-    return Conformance("sampled", f"{SAMPLE:,} sampled inputs (the domain has {task.domain_size:.3g})")
+    return Conformance("sampled", f"{SAMPLE:,} sampled inputs (the domain has {count(task.domain_size)})")
 
 
 def _every_input(decl: ast.CircuitDecl, task: Task, strict: bool) -> Conformance:
@@ -135,7 +143,7 @@ def _prove_cells(decl: ast.CircuitDecl, task: Task, strict: bool) -> Conformance
     solver.add(promised, z3.Not(claim))
     answer = solver.check()
     if answer == z3.unsat:
-        return Conformance("proved", f"proved for all {task.domain_size:.3g} inputs (Z3, from its cell map)")
+        return Conformance("proved", f"proved on all {count(task.domain_size)} inputs (Z3)")
     if answer == z3.sat:
         model = solver.model()
         value = [[model.eval(v, model_completion=True).as_long() for v in row] for row in g]

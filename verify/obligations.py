@@ -42,6 +42,7 @@ class Goal:
     claim: z3.BoolRef
     env: dict[str, Sym]  # the clause's names (the callee's parameters for a `requires`)
     callee: str | None = None
+    node: int | None = None  # requires: the call node in the function's lowered graph
 
 
 @dataclass
@@ -100,7 +101,8 @@ def conditions(checked: Checked, function: Symbol) -> Conditions:
     for node, clause, holds, env in owed:
         if node in needed:
             span, callee = graph.nodes[node][N.SPAN], graph.nodes[node][N.NAME]
-            out.goals.append(Goal("requires", clause, span, z3.Implies(needed[node], holds), env, callee))
+            claim = z3.Implies(needed[node], holds)
+            out.goals.append(Goal("requires", clause, span, claim, env, callee, node))
     names = [name for name, _ in function.signature.params]
     params = {name: value(n) for name, n in zip(names, N.inputs(graph), strict=True)}
     for clause in _clauses(function.decl, "requires"):

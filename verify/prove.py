@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import z3
 
@@ -21,6 +21,7 @@ from circ.lang.diagnostics import Diagnostic, error
 from circ.lang.evaluate import Undefined, evaluate
 from circ.lang.layout import format_value
 from circ.lang.scope import Symbol
+from circ.verify.decide import decide
 from circ.verify.obligations import Goal, conditions
 from circ.verify.sorts import Sym
 from circ.verify.sorts import evaluate as model_value
@@ -35,13 +36,14 @@ class Obligation:
     kind: str  # "requires" (of a call) | "ensures" (of the function) | "consistency" (its assumptions)
     text: str  # the clause as written
     span: ast.Span  # the call (requires) or the clause (ensures)
-    status: str  # "proved" | "refuted" | "unknown"
+    status: str  # "proved" | "refuted" | "unproved" ("unknown" only before enumeration is tried)
     seconds: float
     callee: str | None = None  # requires: the function or circuit called
     call: str = ""  # requires: the call as written
     counter_model: tuple[tuple[str, str], ...] = ()  # (name, value in circ syntax)
     arguments: tuple[tuple[str, str], ...] = ()  # requires, refuted: the callee's parameters there
     reason: str = ""  # unknown: Z3's reason; refuted: why, when the clause is undefined there
+    method: str = "z3"  # "z3", or "enumeration" when Z3 left it open and the domain was small
 
     @property
     def title(self) -> str:
@@ -53,7 +55,7 @@ class Obligation:
 
     def diagnostic(self) -> Diagnostic:
         """A refuted or unknown obligation as a located message with its counter-model."""
-        if self.status == "unknown":
+        if self.status in ("unknown", "unproved"):
             return error(self.span, f"cannot decide `{self.title}`: {self.reason}")
         notes = []
         if self.counter_model:
@@ -137,7 +139,39 @@ def prove_function(checked: Checked, function: Symbol, timeout: float = DEFAULT_
                 reason=reason,
             )
         )
-    return results
+    return _enumerate_undecided(checked, function, found.goals, results)
+
+
+def _enumerate_undecided(
+    checked: Checked, function: Symbol, goals: list, results: list[Obligation]
+) -> list[Obligation]:
+    """Goals Z3 left open are decided on every input when the domain is small (`decide`); what is
+    still open is `unproved`, never `proved` and never `refuted`."""
+    first = len(results) - len(goals)
+    open_ = [i for i, o in enumerate(results[first:]) if o.status == "unknown"]
+    if not open_:
+        return results
+    start = time.perf_counter()
+    decided = decide(checked, function, [goals[i] for i in open_])
+    out = list(results)
+    for k, i in enumerate(open_):
+        o = out[first + i]
+        if decided is None:
+            out[first + i] = replace(o, status="unproved")
+            continue
+        d = decided[k]
+        reason = f"Z3 could not decide it ({o.reason}); checked on all {d.rows:,} inputs instead"
+        out[first + i] = replace(
+            o,
+            status=d.status,
+            seconds=o.seconds + _since(start),
+            method="enumeration",
+            counter_model=d.counterexample,
+            reason=reason
+            if d.status == "proved"
+            else f"Z3 could not decide it; it fails on an input ({o.reason})",
+        )
+    return out
 
 
 def _since(start: float) -> float:

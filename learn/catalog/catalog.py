@@ -444,7 +444,7 @@ def merge_certificates(
     """Add the certificates `row` does not have yet (same time, method, accuracy and coverage); count
     them. Each is checked as a new one would be, against this row's weights."""
     have = {
-        (aware(c.created), c.method, c.accuracy, c.n_checked)
+        (aware(c.created), c.method, c.accuracy, _covered(c))
         for c in s.scalars(select(Certificate).where(Certificate.circuit_id == row.id))
     }
     added = 0
@@ -457,9 +457,16 @@ def merge_certificates(
     return added
 
 
+def _covered(row: Certificate) -> int | None:
+    """How many inputs a stored certificate covers (NULL for a whole domain: its size is text)."""
+    return int(row.domain_size) if row.method in ("exhaustive", "bounds") else row.n_checked
+
+
 def _certificate_row(row: Circuit, c: Certification, created: datetime) -> Certificate:
     check_certification(c, row.weights_sha256)
-    n_checked = c.domain_size if c.method == "exhaustive" else c.n_checked
+    # a whole-domain certificate covers domain_size inputs, which can pass 64 bits (10^25 grids):
+    # stored as NULL, read back as the (text-stored) domain size
+    n_checked = None if c.method in ("exhaustive", "bounds") else c.n_checked
     return Certificate(
         circuit_id=row.id,
         domain_size=str(c.domain_size),
@@ -521,7 +528,7 @@ def _certificate(circuit: Circuit, row: Certificate) -> CertificateRecord:
         version=circuit.version,
         method=row.method,
         domain_size=int(row.domain_size),
-        n_checked=row.n_checked,
+        n_checked=_covered(row),
         accuracy=row.accuracy,
         weights_sha256=row.weights_sha256,
         precision=row.precision,

@@ -26,7 +26,7 @@ from circ.learn.data import get_task
             "grid_rot90",
             {"h": 5, "w": 5},
             "result[r, c] == g[4 - c, r]",
-            "proved for all 1e+25 inputs (Z3, from its cell map)",
+            "proved on all 10^25 inputs (Z3)",
         ),
     ],
 )

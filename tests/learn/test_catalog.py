@@ -438,7 +438,8 @@ def test_the_shipped_stdlib_catalog_is_consistent() -> None:
         assert inspect_weights(data)[0] == record.config, record.name
         total += len(data)
     assert total <= 30 * 2**20
-    assert packaged.blobs.shas() == {r.weights_sha256 for r in packaged.manifest.circuits}
+    artefacts = {e.artefact_sha256 for e in packaged.manifest.extractions}
+    assert packaged.blobs.shas() == {r.weights_sha256 for r in packaged.manifest.circuits} | artefacts
 
 
 # ---- schema versions ----------------------------------------------------------------------------

@@ -223,3 +223,19 @@ def test_registering_the_same_weights_again_is_a_no_op(tmp_path: Path) -> None:
             bare = weight_bytes(build_model(CONFIG, 0).state_dict(), CONFIG)
             catalog.register_circuit("mod7.x", SIG, "", "mod_add[p=7]", None, bare)
         assert replace(first, name="x") != first
+
+
+def test_a_proof_over_ten_to_the_25_inputs_is_stored_exactly(tmp_path: Path) -> None:
+    """n_checked of a whole-domain certificate can pass 64 bits; it round-trips, and merging twice
+    adds it once."""
+    with catalog_at(tmp_path) as catalog:
+        two_circuits(catalog)
+        sha = catalog.get("mod7.add").weights_sha256
+        proof = certificate(10**25, sha=sha, method="bounds", min_margin=0.99)
+        stored = catalog.add_certificate("mod7.add", proof)
+        assert (stored.n_checked, stored.domain_size, stored.certified) == (10**25, 10**25, True)
+        export_catalog(catalog, tmp_path / "out")
+    with catalog_at(tmp_path, "t") as target:
+        import_catalog(target, tmp_path / "out")
+        again = import_catalog(target, tmp_path / "out")
+        assert again.certificates == 0 and target.latest_certificate("mod7.add").n_checked == 10**25
