@@ -51,21 +51,40 @@ def table(result: ExperimentResult) -> str:
     """One row per point: the composed program's score and verdict, each budget's monolith."""
     factors = [m.factor for m in result.points[0].monoliths] if result.points else []
     head = ["series", "axis", "x", "composed (right/rows)", "verdict", "circuits' params"]
+    head += ["circuits' recipes: step cap / examples", "composed run / verify s"]
     for f in factors:
         head += [f"monolith ×{f}: params", f"×{f}: acc mean [min–max]", f"×{f}: steps", f"×{f}: train s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for p in result.points:
-        row = [
-            SERIES[p.series],
-            p.axis,
-            str(p.x),
-            composed_cell(p),
-            p.composed.verdict,
-            f"{p.composed.stored:,}",
-        ]
+        c = p.composed
+        row = [SERIES[p.series], p.axis, str(p.x), composed_cell(p), c.verdict, f"{c.stored:,}"]
+        known = c.recipe_steps is not None and c.recipe_examples is not None
+        row.append(f"≤ {c.recipe_steps:,} / ≤ {c.recipe_examples:,}" if known else "?")
+        row.append(f"{c.run_s:.1f} / {c.verify_s:.1f}")
         for m in p.monoliths:
             steps = "/".join(str(s) for s in m.steps)
             row += [f"{m.params:,}", monolith_cell(m), steps, f"{m.train_s:.0f}"]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def compact_table(result: ExperimentResult) -> str:
+    """The headline only (for the README): held-out accuracy of both systems, and the verdict."""
+    factors = [m.factor for m in result.points[0].monoliths] if result.points else []
+    head = [
+        "series",
+        "x",
+        "composed",
+        "verdict",
+        *(f"monolith ×{f} (seeds' mean [min–max])" for f in factors),
+    ]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for p in result.points:
+        rows = p.composed.right[HEADLINE][1]
+        share = _pct(p.composed.accuracy(HEADLINE))
+        scored = f"{share} of {rows:,} sampled" if sampled(p) else f"{share} of all {rows:,} held-out"
+        row = [SERIES[p.series], f"{p.axis} {p.x}", scored, p.composed.verdict]
+        row += [monolith_cell(m) for m in p.monoliths]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
