@@ -17,7 +17,7 @@ from circ.experiment.config import TINY
 from circ.experiment.depth import run_experiment
 from circ.experiment.monolith import monolith_runs, training_inputs
 from circ.experiment.points import points
-from circ.experiment.report import crossings, markdown, thresholds_note, write_report
+from circ.experiment.report import compact_table, crossings, markdown, thresholds_note, write_report
 from circ.experiment.results import ExperimentResult
 from circ.lang.errors import ConfigError
 
@@ -62,6 +62,9 @@ def test_report_files(result: ExperimentResult, tmp_path: Path) -> None:
     text = paths["table"].read_text()
     assert "| Mod[97] affine chain | depth | 1 |" in text and "certified" in text
     assert "whole domain 9,409/9,409" in text  # Mod[97] depth 1 is listed whole
+    compact = compact_table(result).splitlines()
+    assert "of all" in compact[2] and "certified" in compact[2]  # Mod depth 1: whole held-out set
+    assert "sampled" in compact[3]  # grid depth 2: a sample of 10^25 inputs
     assert ExperimentResult.from_json(json.loads(paths["result"].read_text())).points == result.points
 
 
