@@ -20,7 +20,7 @@ from circ.lang.modules import load_text
 from circ.lang.scope import COMBINATORS, TYPE_NAMES, Symbol
 
 if TYPE_CHECKING:
-    from circ.learn.catalog import Catalog
+    from circ.learn.catalog import Catalog, CertificateRecord
 
 KEYWORDS = (
     "use",
@@ -257,13 +257,27 @@ def circuit_facts(learned: str, catalog: Catalog | None) -> str:
     facts = f'learned "{record.ref}" ({record.source}): task {record.task}, {params} parameters'
     if certificate is None:
         return facts + "; no certificate (`circ catalog certify`)"
-    how = "sampled" if certificate.sampled else "every input"
-    accuracy = int(certificate.accuracy * 10_000) / 100  # rounded down: never 100% when short of it
-    verdict = "certified" if certificate.certified else "not certified"
-    return (
-        f"{facts}; {verdict}: {accuracy:.2f}% of {certificate.n_checked:,} inputs ({how}; domain "
-        f"{certificate.domain_size:,})"
-    )
+    if certificate.weights_sha256 != record.weights_sha256:
+        return facts + "; its latest certificate is for other weights (`circ catalog certify`)"
+    return f"{facts}; {certificate_summary(certificate)}"
+
+
+def certificate_summary(c: CertificateRecord) -> str:
+    """`certified (exhaustive): 100% of all 9,409 inputs, fp32 on torch` — never 100% for a sample."""
+    from circ.verify.conformance import count
+
+    holds = f"{c.precision} on {c.backend}"
+    if c.certified:
+        how = "every input run" if c.method == "exhaustive" else "proved by bounds"
+        return f"certified: 100% of all {count(c.domain_size)} inputs ({how}; {holds})"
+    if c.sampled:
+        bound = c.error_bound
+        limit = f", error rate ≤ {bound:.2g} (95%)" if bound is not None else ""
+        n = c.n_checked or 0
+        wrong = round((1.0 - c.accuracy) * n)
+        return f"sampled: {wrong:,} wrong of {count(n)} inputs{limit} ({holds}); not certified"
+    accuracy = int(c.accuracy * 10_000) / 100  # rounded down: never 100% when short of it
+    return f"not certified ({c.method}): {accuracy:.2f}% of the domain of {count(c.domain_size)} ({holds})"
 
 
 def _inside(span: ast.Span, line: int, column: int) -> bool:

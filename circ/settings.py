@@ -71,10 +71,31 @@ class Settings:
     def torch_device(self) -> str:
         """`auto` resolved here, lazily, so reading settings never imports torch."""
         if self.device != "auto":
-            return self.device
+            return check_device(self.device, "CIRC_DEVICE")
         import torch
 
         return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def check_device(name: str, field: str) -> str:
+    """A torch device this machine has, or a ConfigError naming `field` (never torch's own error)."""
+    import torch
+
+    from circ.lang.errors import ConfigError
+
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise ConfigError(field, f"unknown device {name!r} (cpu, cuda, cuda:N or mps)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(field, f"{name}: this machine has no CUDA GPU (torch {torch.__version__})")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise ConfigError(field, f"{name}: only {torch.cuda.device_count()} CUDA device(s) here")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ConfigError(field, f"{name}: MPS is not available here")
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ConfigError(field, f"{name}: circ runs on cpu, cuda or mps")
+    return name
 
 
 def user_data_dir(env: Mapping[str, str] | None = None) -> Path:

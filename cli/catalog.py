@@ -288,6 +288,7 @@ def show_registered(console: Console, registered) -> None:
         )
     if registered.certificate is not None:
         cert = registered.certificate
-        how = "sampled" if cert.sampled else "every input"
-        console.print("  certificate: ", _certified(cert), f" on {cert.n_checked:,} inputs ({how})", sep="")
+        covered = certificate_lines(cert)[0].split(", ")[0]  # "100 of 100 inputs run"
+        shown = Text.assemble("  certificate: ", _certified(cert, record.weights_sha256), f" ({covered})")
+        console.print(shown, highlight=False)
     console.print(f"  next: circ catalog declare {record.name} >> your.circ", markup=False, highlight=False)

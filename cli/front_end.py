@@ -19,10 +19,14 @@ def console() -> Console:
 
 def check(
     files: Annotated[list[Path], typer.Argument(help=".circ files to check", show_default=False)],
+    db: Annotated[str | None, typer.Option(help="catalog database URL (default: $CIRC_DB)")] = None,
 ) -> None:
-    """Parse and type-check programs; print each one's typed signatures."""
+    """Parse and type-check programs; print each one's typed signatures, and warn of circuits that
+    have no weights in the catalog."""
     from circ.api import check as check_file
     from circ.cli.show import signatures
+    from circ.settings import Settings
+    from circ.weights_check import unbacked
 
     failed = False
     for path in files:
@@ -32,7 +36,9 @@ def check(
         except typer.Exit:
             failed = True
             continue
-        report(checked.warnings, checked.program.sources)
+        with user_errors(), Settings.from_env(db=db).open_catalog() as catalog:
+            missing = unbacked(checked, catalog)
+        report([*checked.warnings, *missing], checked.program.sources)
         console().print(signatures(checked))
     if failed:
         raise typer.Exit(code=1)

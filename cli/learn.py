@@ -6,6 +6,7 @@ and exit 1 (`edge.user_errors`). Importing circ.learn.train pulls in torch: only
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from pathlib import Path
@@ -18,6 +19,7 @@ from rich.table import Table
 from circ.cli.edge import user_errors
 from circ.cli.train_progress import training_progress
 from circ.lang.errors import ConfigError
+from circ.settings import check_device
 
 console = Console(soft_wrap=True)  # samples and errors never wrap mid-value
 
@@ -122,7 +124,9 @@ def train_command(
     ray_address: Annotated[str, typer.Option(help="local (start one), auto, or host:port.")] = "local",
     gpus_per_group: Annotated[float, typer.Option(help="GPUs per Ray task (fractions share).")] = 0.0,
     device: Annotated[str, typer.Option(help="Device for in-process training.")] = "cpu",
-    threads: Annotated[int | None, typer.Option(help="torch CPU threads (default: all cores).")] = None,
+    threads: Annotated[
+        int, typer.Option(help="torch CPU threads (1: measured 6x faster than 2 on a busy 2-core CPU).")
+    ] = 1,
     register: Annotated[
         str | None,
         typer.Option(help="Certify the best model and register it in the catalog under this name."),
@@ -136,19 +140,24 @@ def train_command(
     from circ.learn.train import group_runs, log_steps, train
 
     with user_errors():
-        if threads is not None and threads < 1:
+        if threads < 1:
             raise ConfigError("threads", f"must be >= 1, got {threads}")
+        if d_mlp is not None and d_mlp < 1:
+            raise ConfigError("d_mlp", f"must be >= 1, got {d_mlp}")
+        if out is not None and out.exists() and not out.is_dir():
+            raise ConfigError("out", f"{out} exists and is not a folder")
+        device = check_device(device, "device")
         if snapshots < 0 or (snapshots and ray):
             raise ConfigError("snapshots", "must be >= 0, and is kept in process only (not with --ray)")
         if seeds < 1:
             raise ConfigError("seeds", f"must be >= 1, got {seeds}")
         if resume and out is None:
             raise ConfigError("resume", "give --out, the folder whose checkpoints to continue")
-        torch.set_num_threads(threads or os.cpu_count() or 1)
+        torch.set_num_threads(threads)
         model = {
             "d_model": d_model,
             "n_heads": heads,
-            "d_mlp": d_mlp or 4 * d_model,
+            "d_mlp": 4 * d_model if d_mlp is None else d_mlp,
             "n_layers": layers,
             "layernorm": layernorm,
             "causal": not encoder,
@@ -168,6 +177,7 @@ def train_command(
             cleanup_window=cleanup_window if stop_after_cleanup else None,
         )
         out = out or Path("runs") / f"{runs[0].name.rsplit('-s', 1)[0]}-{time.strftime('%Y%m%d-%H%M%S')}"
+        _writable(out)  # before training, not after: a run is never lost to a bad --out
         n_groups = len(group_runs(runs))
         where = f"Ray ({ray_address})" if ray else device
         console.print(f"training {len(runs)} run(s) in {n_groups} vmap group(s) on {where} → {out}")
@@ -202,6 +212,10 @@ def train_command(
     console.print(
         f"curves: {out / 'curves.json'}, plot: {out / 'curves.png'}, weights: {out}/<run>/model.safetensors"
     )
+    diverged = [r.run.name for r in results if not math.isfinite(r.final["train_loss"])]
+    if diverged:
+        console.print(f"[bold red]error:[/] diverged (non-finite loss): {', '.join(diverged)}; lower --lr")
+        raise typer.Exit(1)
     if register is not None:
         _register(out, results, register, db)
 
@@ -220,3 +234,13 @@ def _register(out: Path, results: list, name: str, db: str | None) -> None:
             catalog, read_trained(out / best.run.name / "model.safetensors"), name
         )
     show_registered(console, registered)
+
+
+def _writable(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".circ-write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError("out", f"cannot write to {out} ({exc.strerror})") from None

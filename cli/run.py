@@ -41,36 +41,50 @@ def run(
     backend: Annotated[
         Backend, typer.Option(help="torch (reference), triton (fused kernels; CUDA), auto (triton on CUDA)")
     ] = Backend.torch,
+    strict: Annotated[
+        bool, typer.Option(help="exit 1 when a row breaks the entry's requires or ensures")
+    ] = False,
 ) -> None:
     """Run a program on learned circuits from the catalog (the shipped stdlib, then your own)."""
     from circ import api
-    from circ.cli.show_run import json_lines, results_table, trace_tree
+    from circ.cli.show_run import contract_summary, json_lines, results_table, row_contracts, trace_tree
+    from circ.lang.diagnostics import CircError
     from circ.learn.catalog.provider import CatalogProvider
     from circ.settings import Settings
+    from circ.weights_check import unbacked
 
     if sum([bool(input), inputs is not None, all_]) > 1:
         raise fail("give one of --input, --inputs or --all")
     trace = trace or trace_all
     settings = Settings.from_env(db=db)
-    device = settings.torch_device()
     start = time.perf_counter()
     with user_errors():
+        device = settings.torch_device()
         compiled = api.compile(file, entry)
         rows = api.Inputs(tuple(input or ()), inputs, all_)
         with settings.open_catalog() as catalog:
+            if missing := unbacked(compiled.checked, catalog, severity="error"):
+                raise CircError(missing, compiled.program.sources)
             ran = api.run(compiled, rows, CatalogProvider(catalog, device), backend.value, trace, device)
     seconds = time.perf_counter() - start
+    contracts = row_contracts(ran)
     if json_:
-        for line in json_lines(ran):
+        for line in json_lines(ran, contracts, traces=trace):
             sys.stdout.write(line + "\n")
-        return
-    out = Console(soft_wrap=True)
-    if trace:  # wrapped to the terminal, never cropped: a trace's values are what it is for
+    elif trace:  # wrapped to the terminal, never cropped: a trace's values are what it is for
         wrapping = Console()
         for row in range(min(limit, ran.rows)):
             wrapping.print(trace_tree(ran, row, everything=trace_all))
-        return
-    out.print(results_table(ran, limit))
-    if ran.rows > limit:
-        out.print(f"[dim]… {ran.rows - limit:,} more rows (--json prints all)[/]")
-    out.print(f"[dim]{ran.rows:,} row{'' if ran.rows == 1 else 's'} in {seconds:.2f} s[/]", highlight=False)
+    else:
+        out = Console(soft_wrap=True)
+        out.print(results_table(ran, limit, contracts))
+        if ran.rows > limit:
+            out.print(f"[dim]… {ran.rows - limit:,} more rows (--json prints all)[/]")
+        out.print(
+            f"[dim]{ran.rows:,} row{'' if ran.rows == 1 else 's'} in {seconds:.2f} s[/]", highlight=False
+        )
+    summary = contract_summary(ran, contracts)
+    if summary is not None:
+        Console(stderr=True).print(summary, highlight=False)
+        if strict:
+            raise typer.Exit(1)

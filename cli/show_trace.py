@@ -29,6 +29,20 @@ _CHECK = {
 }
 
 
+def check_text(step: Step) -> Text:
+    """The call's contract check: an untaken branch's call and one outside its `requires` promise
+    nothing (so `ensures` is not judged there), and say so."""
+    if not step.taken:
+        return Text("not taken", style="dim")
+    if step.requires is False:
+        return Text("requires ✗", style="bold red")
+    return _CHECK[step.ensures]
+
+
+def contract_broken(step: Step) -> bool:
+    return step.taken and (step.requires is False or step.ensures is False)
+
+
 @dataclass
 class Frame:
     """One inlined call (or the entry): the steps its body made and the calls made inside it."""
@@ -95,19 +109,19 @@ class _Viewer:
             if self.graph.nodes[step.node][N.OP] == "input":
                 tree.add(step_view(step, self.graph, self.where(step.span)))
         table = Table(header_style="bold", box=None, padding=(0, 1))
-        for column in ("circuit", "calls", "least p", "ensures ✗"):
+        for column in ("circuit", "calls", "least p", "contract ✗"):
             table.add_column(column, justify="left" if column == "circuit" else "right", overflow="fold")
         by_circuit: dict[str, list[Step]] = {}
         for step in calls:
             by_circuit.setdefault(step.what, []).append(step)
         for what, group in by_circuit.items():
-            failed = sum(s.ensures is False for s in group)
-            least = min(s.confidence for s in group if s.confidence is not None)
+            failed = sum(contract_broken(s) for s in group)
+            least = min((s.confidence for s in group if s.taken and s.confidence is not None), default=1.0)
             style = "bold red" if failed else ""
             table.add_row(Text(what), str(len(group)), f"{least:.4f}", Text(str(failed), style=style))
         tree.add(Group(Text(f"{len(calls)} circuit calls (--trace-all lists each)"), table))
         for step in calls:
-            if step.ensures is False:
+            if contract_broken(step):
                 tree.add(step_view(step, self.graph, self.where(step.span)))
         tree.add(step_view(steps[-1], self.graph, self.where(steps[-1].span)))
         return tree
@@ -118,7 +132,7 @@ def step_view(step: Step, graph: nx.MultiDiGraph, where: Text) -> RenderableType
     drawn as grids side by side when any is a grid (a grid on one line is unreadable)."""
     values = [*step.inputs, step.output]
     is_call = step.confidence is not None
-    tail = [f"  p={step.confidence:.4f}  ", _CHECK[step.ensures], "  "] if is_call else ["  "]
+    tail = [f"  p={step.confidence:.4f}  ", check_text(step), "  "] if is_call else ["  "]
     if not any(_has_grid(v) for v in values):
         if is_call:
             args = ", ".join(format_value(a) for a in step.inputs)

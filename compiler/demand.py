@@ -50,3 +50,38 @@ def demand(graph: nx.MultiDiGraph, algebra: Algebra[C], condition: Callable[[int
         for arg, use in zip(args, uses, strict=True):
             needed[arg] = use if arg not in needed else algebra.or_(needed[arg], use)
     return needed
+
+
+# When a node is needed, as a formula over the graph's `if` conditions: a set of conjunctions, each a
+# set of (condition node, polarity) literals. Compile-time passes compare these (two calls batched
+# into one must be needed under the same condition, or one's confidence would be charged to rows that
+# never take its branch). Past `MAX_TERMS` a formula is widened to "always" — only ever more needed.
+Formula = frozenset[frozenset[tuple[int, bool]]]
+ALWAYS: Formula = frozenset({frozenset()})
+MAX_TERMS = 64
+
+
+def _and(a: Formula, b: Formula) -> Formula:
+    terms = frozenset(x | y for x in a for y in b if not any((n, not v) in y for n, v in x))
+    return terms if len(terms) <= MAX_TERMS else ALWAYS
+
+
+def _or(a: Formula, b: Formula) -> Formula:
+    if frozenset() in a or frozenset() in b:
+        return ALWAYS
+    terms = a | b
+    return terms if len(terms) <= MAX_TERMS else ALWAYS
+
+
+def _not(a: Formula) -> Formula:
+    (term,) = a  # `demand` negates only a condition itself: one literal
+    ((node, value),) = term
+    return frozenset({frozenset({(node, not value)})})
+
+
+SYMBOLIC: Algebra[Formula] = Algebra(ALWAYS, _and, _or, _not)
+
+
+def conditions(graph: nx.MultiDiGraph) -> dict[int, Formula]:
+    """Node → the formula over `if` conditions under which the output needs it."""
+    return demand(graph, SYMBOLIC, lambda node: frozenset({frozenset({(node, True)})}))

@@ -22,6 +22,7 @@ from circ.lang import ast
 from circ.lang import types as T
 from circ.lang.check import Checked
 from circ.lang.diagnostics import CircError, error
+from circ.lang.limits import MAX_GRAPH_NODES, MAX_NESTING
 from circ.lang.scope import Symbol
 
 
@@ -67,6 +68,9 @@ class _Lowerer:
 
     def add(self, op: str, type_: T.Type, span: ast.Span, args: tuple[int, ...] = (), **attrs: object) -> int:
         node = self.graph.number_of_nodes()
+        if node >= MAX_GRAPH_NODES:  # every call unrolled: a fold over a big grid, deep compositions
+            message = f"this program unrolls to more than {MAX_GRAPH_NODES:,} graph nodes"
+            raise CircError([error(self.frames[0][1] if self.frames else span, message)])
         self.graph.add_node(
             node, **{N.OP: op, N.TYPE: type_, N.SPAN: span, N.FRAME: tuple(self.frames), **attrs}
         )
@@ -107,6 +111,8 @@ class _Lowerer:
         env: dict[str, _Value] = {p.name: a for p, a in zip(symbol.decl.params, args, strict=True)}
         inner = self.depth >= 0  # a call inside the entry (whose own frame `entry` set)
         if inner:
+            if len(self.frames) > MAX_NESTING:
+                raise CircError([error(span, f"functions inlined more than {MAX_NESTING} calls deep here")])
             self.frames.append((symbol.name, span))
         self.depth += 1
         top = self.depth == 0

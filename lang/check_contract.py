@@ -10,6 +10,7 @@ from __future__ import annotations
 from circ.lang import ast
 from circ.lang import types as T
 from circ.lang.check_expr import Binding, ExprChecker
+from circ.lang.limits import MAX_FORALL
 from circ.lang.scope import Symbol, Unknown
 
 ORDERING = {"<", "<=", ">", ">="}
@@ -88,6 +89,9 @@ class ContractChecker(ExprChecker):
     def forall(self, e: ast.Forall) -> T.Type:
         self.want_numeric(self.check(e.lo, T.INTEGER), e.lo.span, "the range of `forall`")
         self.want_numeric(self.check(e.hi, T.INTEGER), e.hi.span, "the range of `forall`")
+        lo, hi = _constant(e.lo), _constant(e.hi)
+        if lo is not None and hi is not None and hi - lo > MAX_FORALL:
+            self.error(e.span, f"`forall` over {hi - lo:,} values; circ unrolls at most {MAX_FORALL:,}")
         saved = self.env.get(e.var)
         self.env[e.var] = Binding(T.INTEGER, e.span, "bound", used=True)
         self.want_bool(self.check(e.body, T.BOOL), e.body.span, "the body of `forall`")
@@ -96,3 +100,12 @@ class ContractChecker(ExprChecker):
         else:
             self.env[e.var] = saved
         return T.BOOL
+
+
+def _constant(e: ast.Expr) -> int | None:
+    """The value of an integer literal, or of its negation; None for anything else."""
+    if isinstance(e, ast.IntLit):
+        return e.value
+    if isinstance(e, ast.UnaryOp) and e.op == "-" and isinstance(e.operand, ast.IntLit):
+        return -e.operand.value
+    return None

@@ -56,13 +56,29 @@ def render(diagnostic: Diagnostic, sources: Mapping[str, str]) -> str:
     lines = [f"{where}: {diagnostic.severity}: {diagnostic.message}"]
     text = sources.get(span.path)
     if text is not None:
-        source_lines = text.splitlines()
+        source_lines = text.split("\n")  # as the parser counts lines (not str.splitlines: \f, \x85, \u2028)
         if 1 <= span.line <= len(source_lines):
-            line = source_lines[span.line - 1].expandtabs(1)
-            width = (
-                span.end_column - span.column if span.end_line == span.line else len(line) - span.column + 1
-            )
-            lines.append(f"  {span.line:>4} | {line}")
-            lines.append(f"       | {' ' * (span.column - 1)}{'^' * max(1, width)}")
+            line = source_lines[span.line - 1].rstrip("\r").expandtabs(1)
+            end = span.end_column if span.end_line == span.line else len(line) + 1
+            shown, start, end = _window(line, span.column, max(end, span.column + 1))
+            lines.append(f"  {span.line:>4} | {shown}")
+            lines.append(f"       | {' ' * (start - 1)}{'^' * (end - start)}")
     lines.extend(f"       = note: {note}" for note in diagnostic.notes)
     return "\n".join(lines)
+
+
+SHOWN = 100  # characters of a source line shown around a diagnostic's caret
+
+
+def _window(line: str, start: int, end: int) -> tuple[str, int, int]:
+    """At most SHOWN characters of `line` around columns [start, end) (1-based), elided with `…`,
+    and the columns of the caret in what is shown: a one-line 20,000-parameter `fn` prints one line."""
+    if len(line) <= SHOWN:
+        return line, start, min(end, len(line) + 2)
+    first = max(0, min(start - 1 - SHOWN // 4, len(line) - SHOWN))
+    shown = line[first : first + SHOWN]
+    prefix = "…" if first > 0 else ""
+    suffix = "…" if first + SHOWN < len(line) else ""
+    caret_start = start - first + len(prefix)
+    caret_end = min(end - first, SHOWN + 1) + len(prefix)
+    return prefix + shown + suffix, caret_start, max(caret_end, caret_start + 1)

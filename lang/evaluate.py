@@ -88,6 +88,19 @@ def evaluate(e: ast.Expr, env: Mapping[str, object]) -> object:
     raise Undefined(f"{type(e).__name__} cannot be evaluated in a contract")
 
 
+def requires_hold(decl: ast.FnDecl | ast.CircuitDecl, args: list[object]) -> bool | None:
+    """Whether these arguments meet every `requires` of `decl` (an undefined one does not); None
+    when it has none."""
+    clauses = [c for c in decl.contracts if c.kind == "requires"]
+    if not clauses:
+        return None
+    env = {p.name: a for p, a in zip(decl.params, args, strict=True)}
+    try:
+        return all(bool(evaluate(c.expr, env)) for c in clauses)
+    except Undefined:
+        return False
+
+
 def satisfied(decl: ast.FnDecl | ast.CircuitDecl, args: list[object], result: object) -> bool | None:
     """Whether `result` meets every `ensures` of `decl` for these arguments; None when the
     declaration promises nothing here (no `ensures`, or a `requires` that does not hold)."""

@@ -6,11 +6,13 @@ the importing file. A program is its root file plus every module it reaches, dep
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 from circ.lang import ast
 from circ.lang.diagnostics import CircError, error
+from circ.lang.limits import MAX_IMPORT_DEPTH, MAX_SOURCE_CHARS
 from circ.lang.parser import parse
 
 
@@ -32,14 +34,22 @@ def stdlib_dir() -> Path:
 def read_source(path: Path) -> str:
     """A file's text, or a whole-file diagnostic (missing, unreadable, not UTF-8)."""
     shown = str(path)
+    whole_file = ast.Span(shown, 0, 0, 0, 0)
     try:
-        data = path.read_bytes()
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or /dev/zero would hang or never end
+            raise CircError([error(whole_file, "not a regular file")])
+        with path.open("rb") as f:
+            data = f.read(4 * MAX_SOURCE_CHARS + 1)  # bounded, whatever the file grows to
+        if len(data) > 4 * MAX_SOURCE_CHARS:
+            raise CircError(
+                [error(whole_file, f"too big: circ reads at most {MAX_SOURCE_CHARS:,} characters")]
+            )
     except FileNotFoundError:
         raise CircError([error(ast.Span(shown, 0, 0, 0, 0), "no such file")]) from None
     except OSError as exc:
         raise CircError([error(ast.Span(shown, 0, 0, 0, 0), f"cannot read file: {exc.strerror}")]) from None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8").removeprefix("\ufeff")  # a UTF-8 byte-order mark is not text
     except UnicodeDecodeError as exc:
         before = data[: exc.start]
         line = before.count(b"\n") + 1
@@ -103,6 +113,8 @@ def _visit(path, text, modules, sources, imports, keys: dict[Path, str], stack: 
             cycle = " → ".join([*stack[stack.index(key) :], path, key] if key in stack else [path, key])
             raise CircError([error(item.span, f"import cycle: {cycle}")])
         if key not in modules:
+            if len(stack) >= MAX_IMPORT_DEPTH:
+                raise CircError([error(item.span, f"`use` chains deeper than {MAX_IMPORT_DEPTH} modules")])
             if not target.is_file():
                 raise CircError([_missing(item, key)])
             sources[key] = read_source(target)

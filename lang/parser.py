@@ -5,11 +5,21 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, UnexpectedCharacters, UnexpectedInput, UnexpectedToken, v_args
+from lark import (
+    Lark,
+    Token,
+    Transformer,
+    Tree,
+    UnexpectedCharacters,
+    UnexpectedInput,
+    UnexpectedToken,
+    v_args,
+)
 from lark.lexer import PatternStr
 
 from circ.lang import ast
 from circ.lang.diagnostics import CircError, error
+from circ.lang.limits import INT64, MAX_NESTING, MAX_SOURCE_CHARS
 from circ.lang.parser_cache import cached_parser
 
 # Tokens that can begin an expression: when the parser would take any of them, say "an expression".
@@ -46,11 +56,38 @@ def grammar() -> Lark:
 
 def parse(text: str, path: str = "<input>") -> ast.Module:
     """Parse one `.circ` file; raises `CircError` with a single located diagnostic on bad syntax."""
+    if len(text) > MAX_SOURCE_CHARS:
+        message = f"this file has {len(text):,} characters; circ reads at most {MAX_SOURCE_CHARS:,}"
+        raise CircError([error(ast.Span(path, 1, 1, 1, 2), message)])
     try:
         tree = grammar().parse(text)
     except UnexpectedInput as exc:
         raise CircError([_describe(exc, text, path)]) from None
+    _within_limits(tree, path)  # before the (recursive) transformer and every later walk
     return _ToAst(path).transform(tree)
+
+
+def _within_limits(tree: Tree, path: str) -> None:
+    """Walk the parse tree without recursion: too deep a nesting, or an integer literal outside
+    64 bits, is one located error."""
+    todo: list[tuple[Tree | Token, int]] = [(tree, 0)]
+    while todo:
+        node, depth = todo.pop()
+        if isinstance(node, Token):
+            if node.type == "INT" and len(node) > 18 and not INT64[0] <= _int(node) <= INT64[1]:
+                message = f"this integer ({len(node)} digits) does not fit in 64 bits"
+                raise CircError([error(_token_span(path, node), message)])
+            continue
+        if depth > MAX_NESTING:
+            meta = node.meta
+            span = ast.Span(path, meta.line, meta.column, meta.line, meta.column + 1)
+            raise CircError([error(span, f"nested more than {MAX_NESTING} levels deep here")])
+        todo.extend((child, depth + 1) for child in node.children if child is not None)
+
+
+def _int(digits: str) -> int:
+    """Decimal digits as an int, even past Python's 4,300-digit conversion limit (only to compare)."""
+    return 2**64 if len(digits) > 40 else int(digits)
 
 
 def _describe(exc: UnexpectedInput, text: str, path: str):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from circ.lang import ast
 from circ.lang import types as T
 from circ.lang.diagnostics import Diagnostic, did_you_mean, error
+from circ.lang.limits import INT64, MAX_ALIAS_DEPTH, MAX_LEAVES
 from circ.lang.modules import Program
 
 COMBINATORS = ("map", "zip_with", "fold", "compose")
@@ -156,6 +157,8 @@ def resolve_type(scopes: Scopes, module: str, texpr: ast.TypeExpr, aliasing: tup
             return wrong("Int[lo, hi], with two numbers")
         if ints[0] > ints[1]:
             return wrong(f"Int[lo, hi] with lo ≤ hi, not Int[{ints[0]}, {ints[1]}]")
+        if ints[0] < INT64[0] or ints[1] > INT64[1]:
+            return wrong("Int[lo, hi] with lo and hi in 64 bits")
         return T.IntT(ints[0], ints[1])
     if name == "Seq":
         if len(args) != 2 or isinstance(args[0], int) or not isinstance(args[1], int):
@@ -165,13 +168,13 @@ def resolve_type(scopes: Scopes, module: str, texpr: ast.TypeExpr, aliasing: tup
         elem = resolve_type(scopes, module, args[0], aliasing)
         if isinstance(elem, T.FnT):
             return wrong("with a value type as its element")
-        return T.SeqT(elem, args[1])
+        return _bounded(T.SeqT(elem, args[1]), span, report)
     if name == "Grid":
         if len(args) != 2 or len(ints) != 2:
             return wrong("Grid[h, w], with two numbers")
         if min(ints) < 1:
             return wrong(f"Grid[h, w] with h, w ≥ 1, not Grid[{ints[0]}, {ints[1]}]")
-        return T.GridT(ints[0], ints[1])
+        return _bounded(T.GridT(ints[0], ints[1]), span, report)
     symbol = scopes.lookup(module, name)
     if symbol is None or symbol.kind != "type":
         known = [n for n, s in scopes.visible[module].items() if s.kind == "type"] + list(TYPE_NAMES)
@@ -179,9 +182,23 @@ def resolve_type(scopes: Scopes, module: str, texpr: ast.TypeExpr, aliasing: tup
         return UNKNOWN
     if args or kinds:
         return wrong("without arguments (it is an alias)")
+    if len(aliasing) >= MAX_ALIAS_DEPTH:
+        report(error(span, f"type aliases chained more than {MAX_ALIAS_DEPTH} deep"))
+        return UNKNOWN
     if name in aliasing:
         report(error(span, f"type alias `{name}` refers to itself"))
         return UNKNOWN
     if symbol.alias is None:  # an alias used before its own declaration was resolved
         symbol.alias = resolve_type(scopes, symbol.module, symbol.decl.type, (*aliasing, name))
     return symbol.alias
+
+
+def _bounded(t: T.Type, span: ast.Span, report) -> T.Type:
+    """A Seq or Grid whose values have at most MAX_LEAVES scalars (each is a column at run time)."""
+    if isinstance(t, T.SeqT) and isinstance(t.elem, Unknown):
+        return t
+    leaves = T.width(t)
+    if leaves > MAX_LEAVES:
+        report(error(span, f"a value of `{t}` has {leaves:,} scalars; circ allows at most {MAX_LEAVES:,}"))
+        return UNKNOWN
+    return t

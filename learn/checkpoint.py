@@ -8,26 +8,41 @@ kill mid-write leaves the previous checkpoint intact.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from circ.lang.errors import ConfigError
 
 VERSION = 1
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"version": VERSION, **state}, tmp)
-    tmp.replace(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # unique per writer
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save({"version": VERSION, **state}, f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def load_checkpoint(path: Path) -> dict[str, Any] | None:
     """The checkpoint at `path`, or None if there is none."""
     if not path.exists():
         return None
-    state = torch.load(path, map_location="cpu", weights_only=True)
-    if state.get("version") != VERSION:
-        raise ValueError(f"{path}: checkpoint version {state.get('version')}, expected {VERSION}")
+    if not path.is_file():
+        raise ConfigError("resume", f"{path}: not a checkpoint file")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # empty, truncated, or not a torch file at all: name it, never a traceback
+        raise ConfigError("resume", f"{path}: not a readable checkpoint ({type(exc).__name__})") from None
+    if not isinstance(state, dict) or state.get("version") != VERSION:
+        version = state.get("version") if isinstance(state, dict) else None
+        raise ConfigError("resume", f"{path}: checkpoint version {version}, expected {VERSION}")
     return state

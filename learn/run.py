@@ -7,6 +7,7 @@ the offending field.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields
@@ -39,8 +40,13 @@ class OptimConfig:
     def __post_init__(self) -> None:
         for name in ("lr", "weight_decay", "beta1", "beta2", "eps"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ConfigError(f"optim.{name}", f"must be a non-negative number, got {value!r}")
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or value < 0
+            ):
+                raise ConfigError(f"optim.{name}", f"must be a finite non-negative number, got {value!r}")
         if self.lr == 0:
             raise ConfigError("optim.lr", "must be positive, got 0")
         for name in ("beta1", "beta2"):
@@ -85,7 +91,13 @@ class Run:
         check_frac(self.frac)
         if self.mixture is not None and self.mixture not in MIXTURES:
             raise ConfigError("mixture", f"unknown {self.mixture!r} (known: {', '.join(MIXTURES)})")
-        if isinstance(self.margin, bool) or not isinstance(self.margin, int | float) or self.margin < 0:
+        margin = self.margin
+        if (
+            isinstance(margin, bool)
+            or not isinstance(margin, int | float)
+            or not math.isfinite(margin)
+            or margin < 0
+        ):
             raise ConfigError("margin", f"must be a non-negative number, got {self.margin!r}")
         if self.target_acc is not None and not 0 < self.target_acc <= 1:
             raise ConfigError("target_acc", f"must be in (0, 1], got {self.target_acc!r}")

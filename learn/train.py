@@ -358,6 +358,17 @@ def train(
     groups = group_runs(runs)
     out = Path(out_dir) if out_dir is not None else None
     ckpts = [out / "checkpoints" / f"{group_id(g)}.pt" if out else None for g in groups]
+    if resume and out is not None and not any(c is not None and c.exists() for c in ckpts):
+        found = (
+            sorted(p.name for p in (out / "checkpoints").glob("*.pt"))
+            if (out / "checkpoints").is_dir()
+            else []
+        )
+        known = f" (it holds {', '.join(found)}: other tasks, seeds or shapes)" if found else ""
+        raise ConfigError(
+            "resume",
+            f"no checkpoint in {out} belongs to these runs{known}; run without --resume to start over",
+        )
     if ray is not None:
         from circ.learn.ray_backend import train_groups_ray
 

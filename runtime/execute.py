@@ -21,6 +21,7 @@ import torch
 
 from circ.compiler import nodes as N
 from circ.compiler.builtins import SELECT, runs, selection
+from circ.compiler.demand import ALWAYS, Algebra, conditions, demand
 from circ.lang import layout
 
 
@@ -32,6 +33,20 @@ class Execution:
     values: dict[int, torch.Tensor] = field(default_factory=dict)  # node → [rows, width]
     # circuit node → [rows]; a batched node's is its least confident call's (what a row reports)
     confidence: dict[int, torch.Tensor] = field(default_factory=dict)
+    # circuit node → [rows] bool, for calls the output needs only on some rows (an `if` branch);
+    # a call absent here is needed on every row
+    needed: dict[int, torch.Tensor] = field(default_factory=dict)
+
+    def row_confidence(self) -> torch.Tensor | None:
+        """Per row, the least confidence of the calls that row's answer needs (an untaken branch's
+        calls do not count); None when no circuit ran."""
+        if not self.confidence:
+            return None
+        parts = [
+            torch.where(self.needed[n], c, torch.ones_like(c)) if n in self.needed else c
+            for n, c in self.confidence.items()
+        ]
+        return torch.stack(parts).min(dim=0).values
 
 
 class Prepared(Protocol):
@@ -81,6 +96,7 @@ def concat_executions(parts: list[Execution]) -> Execution:
         output=torch.cat([p.output for p in parts]),
         values={n: torch.cat([p.values[n] for p in parts]) for n in parts[0].values},
         confidence={n: torch.cat([p.confidence[n] for p in parts]) for n in parts[0].confidence},
+        needed={n: torch.cat([p.needed[n] for p in parts]) for n in parts[0].needed},
     )
 
 
@@ -100,6 +116,19 @@ class _Plan:
             for d in self.deps[n]:
                 self.uses[d] += 1
         self.params = {n: i for i, n in enumerate(N.inputs(g))}
+        # the `if` conditions some call's demand depends on: kept to the end of a chunk (one column each)
+        self.conditional = {
+            n for n, f in conditions(g).items() if f != ALWAYS and g.nodes[n][N.OP] == "circuit"
+        }
+        self.pinned = (
+            {
+                N.args_of(g, n)[0]
+                for n in g.nodes
+                if g.nodes[n][N.OP] == "builtin" and g.nodes[n][N.BUILTIN] == SELECT
+            }
+            if self.conditional
+            else set()
+        )
         self.output = N.output(g)
         self.columns: dict[int, list[tuple[int, int, int]]] = {}
         self.constants: dict[int, torch.Tensor] = {}
@@ -137,9 +166,21 @@ class _Plan:
             if not self.keep:
                 for d in self.deps[node]:
                     left[d] -= 1
-                    if left[d] == 0 and d != self.output:
+                    if left[d] == 0 and d != self.output and d not in self.pinned:
                         del values[d]
-        return Execution(values[self.output], values if self.keep else {}, confidence)
+        needed = {}
+        if self.conditional:
+            masks = demand(g, TORCH, lambda n: values[n][:, 0].bool())
+            false = torch.zeros(rows, dtype=torch.bool, device=self.device)
+            needed = {
+                n: masks.get(n, false).expand(rows).clone() for n in self.conditional if n in confidence
+            }
+        return Execution(values[self.output], values if self.keep else {}, confidence, needed)
+
+
+TORCH: Algebra[torch.Tensor] = Algebra(
+    torch.tensor(True), torch.logical_and, torch.logical_or, torch.logical_not
+)
 
 
 def _gather(args: list[torch.Tensor], columns: list[tuple[int, int, int]]) -> torch.Tensor:

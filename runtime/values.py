@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import stat
 from pathlib import Path
 
 import torch
@@ -63,12 +64,57 @@ def _tuples_inside(t: T.Type, value: object) -> object:
     return value
 
 
+MAX_JSON_DEPTH = 64  # nesting of one input value (a Grid is 2 deep)
+MAX_INPUT_BYTES = 1 << 28  # a --inputs file (256 MiB)
+
+
+def load_json(text: str) -> object:
+    """JSON for input values: integers of at most 20 digits, no duplicate keys, nesting at most
+    MAX_JSON_DEPTH; each refusal an InputError, never a RecursionError or a silently dropped key."""
+    if text.count("[") + text.count("{") > MAX_JSON_DEPTH and _depth(text) > MAX_JSON_DEPTH:
+        raise InputError(f"nested more than {MAX_JSON_DEPTH} levels deep")
+    return json.loads(text, parse_int=_small_int, object_pairs_hook=_unique_keys)
+
+
+def _depth(text: str) -> int:
+    deepest = depth = 0
+    quoted = escaped = False
+    for ch in text:
+        if quoted:
+            escaped, quoted = (False, True) if escaped else (ch == "\\", ch != '"')
+        elif ch == '"':
+            quoted = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _small_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > 20:
+        raise InputError(f"a number with {len(digits):,} digits: inputs are 64-bit integers")
+    return int(digits)
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        if key in out:
+            raise InputError(f"{key}: given twice")
+        out[key] = value
+    return out
+
+
 def parse_text(text: str) -> object:
     """A value written in circ syntax: JSON, with `(…)` for tuples."""
     try:
-        return json.loads(text.replace("(", "[").replace(")", "]"))
+        return load_json(text.replace("(", "[").replace(")", "]"))
     except json.JSONDecodeError as exc:
-        raise InputError(f"cannot read {text!r} as a value (column {exc.colno}: {exc.msg.lower()})") from None
+        raise InputError(
+            f"cannot read {text[:80]!r} as a value (column {exc.colno}: {exc.msg.lower()})"
+        ) from None
 
 
 def rows_from_assignments(assignments: list[str], params: Params) -> list[dict[str, object]]:
@@ -95,17 +141,28 @@ def rows_from_assignments(assignments: list[str], params: Params) -> list[dict[s
 
 def rows_from_jsonl(path: Path, params: Params) -> list[dict[str, object]]:
     try:
-        lines = path.read_text().splitlines()
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise InputError(f"{path}: not a regular file")
+        with path.open("rb") as f:
+            data = f.read(MAX_INPUT_BYTES + 1)
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputError(f"{path}: bigger than {MAX_INPUT_BYTES >> 20} MiB (split it, or use --all)")
     rows = []
-    for number, line in enumerate(lines, 1):
+    for number, raw in enumerate(data.split(b"\n"), 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}:{number}: not UTF-8 (byte 0x{raw[exc.start]:02x})") from None
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = load_json(line)
         except json.JSONDecodeError as exc:
             raise InputError(f"{path}:{number}: not JSON (column {exc.colno}: {exc.msg.lower()})") from None
+        except InputError as exc:
+            raise InputError(f"{path}:{number}: {exc}") from None
         if not isinstance(row, dict):
             raise InputError(f'{path}:{number}: each line must be an object such as {{"x": 3}}')
         try:
@@ -142,7 +199,9 @@ def domain_batch(params: Params, limit: int = DOMAIN_LIMIT) -> list[torch.Tensor
     """Every input of the program, in token order (vectorised: no per-row Python)."""
     total = domain_size(params)
     if total > limit:
-        raise InputError(f"the input domain has {total:.3g} values; --all enumerates at most {limit:.0e}")
+        digits = len(str(total)) - 1
+        shown = f"{total:,}" if total < 10**12 else f"10^{digits}" if total == 10**digits else f"~10^{digits}"
+        raise InputError(f"the input domain has {shown} values; --all enumerates at most {limit:.0e}")
     leaves = [leaf for _, t in params for leaf in T.parts(t)]
     index = torch.arange(total, dtype=torch.long)
     columns = []

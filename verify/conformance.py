@@ -16,7 +16,6 @@ import numpy as np
 import z3
 
 from circ.lang import ast
-from circ.lang import types as T
 from circ.lang.evaluate import Undefined, evaluate
 from circ.lang.evaluate import satisfied as satisfied_row
 from circ.lang.layout import format_value, structure, unflatten
@@ -80,8 +79,8 @@ def _first_broken(decl: ast.CircuitDecl, task: Task, inputs: list[np.ndarray], s
     outputs = task(*inputs)
     rows = outputs.shape[0]
     try:
-        args = [_columns(t, a) for t, a in zip(task.arg_types, inputs, strict=True)]
-        state = vectorized.satisfied(decl, args, _columns(task.out_type, outputs), rows)
+        args = [vectorized.columns(t, a) for t, a in zip(task.arg_types, inputs, strict=True)]
+        state = vectorized.satisfied(decl, args, vectorized.columns(task.out_type, outputs), rows)
         bad = np.flatnonzero((state == 0) | ((state == -2) & strict))
         candidates = bad[:1]
     except vectorized.TooWide:  # fall back to the exact evaluator, one row at a time
@@ -109,12 +108,6 @@ def _breaks(decl: ast.CircuitDecl, args: list[object], result: object, strict: b
         return not all(evaluate(c.expr, env) is True for c in decl.contracts if c.kind == "ensures")
     except Undefined:
         return True
-
-
-def _columns(t: T.Type, flat: np.ndarray) -> object:
-    """`[rows, leaves]` → the value's structure with one column per leaf (Bool leaves as bool)."""
-    cols = [flat[:, j] for j in range(flat.shape[1])]
-    return structure(t, cols, lambda leaf, col: col.astype(bool) if isinstance(leaf, T.BoolT) else col)
 
 
 def _prove_cells(decl: ast.CircuitDecl, task: Task, strict: bool) -> Conformance:

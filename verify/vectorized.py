@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 
 from circ.lang import ast
+from circ.lang import types as T
+from circ.lang.layout import structure
 
 SAFE = 1 << 62
 FORALL_LIMIT = 100_000  # iterations of one `forall` across all rows' ranges
@@ -175,6 +177,18 @@ def _checked(x: np.ndarray) -> np.ndarray:
     if x.dtype != bool and np.abs(x).max(initial=0) >= SAFE:
         raise TooWide("integer too large for int64 columns")
     return x
+
+
+def holds(e: ast.Expr, env: Mapping[str, Any], rows: int) -> np.ndarray:
+    """Per row, whether the Bool expression `e` has a value there and it is true."""
+    got = evaluate(e, env, rows)
+    return got.defined & _bool(got.value)
+
+
+def columns(t: T.Type, flat: np.ndarray) -> Any:
+    """`[rows, leaves]` → the value's structure with one column per leaf (Bool leaves as bool)."""
+    cols = [flat[:, j] for j in range(flat.shape[1])]
+    return structure(t, cols, lambda leaf, col: col.astype(bool) if isinstance(leaf, T.BoolT) else col)
 
 
 def satisfied(decl: ast.CircuitDecl | ast.FnDecl, args: list[Any], result: Any, rows: int) -> np.ndarray:

@@ -27,7 +27,8 @@ def repl_command(
     from circ.settings import Settings
 
     settings = Settings.from_env(db=db)
-    device = settings.torch_device()
+    with user_errors():
+        device = settings.torch_device()
     with user_errors(), settings.open_catalog() as catalog:
         session = Session(CatalogProvider(catalog, device), catalog, device)
         repl = Repl(session, Console())

@@ -213,7 +213,9 @@ def catalog_view(session: Session, pattern: str) -> RenderableType:
     for column in ("name", "signature", "certified"):
         table.add_column(column, no_wrap=column != "signature", overflow="fold")
     for record, certificate in entries:
-        table.add_row(Text(record.ref), Text(record.signature), _certified(certificate))
+        table.add_row(
+            Text(record.ref), Text(record.signature), _certified(certificate, record.weights_sha256)
+        )
     return table
 
 

