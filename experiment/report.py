@@ -24,6 +24,9 @@ THRESHOLDS = (0.9, 0.5)
 
 
 def _pct(x: float) -> str:
+    """One decimal, more where that would round a small bound to 0 or a near-miss to 100%."""
+    if 0 < x < 0.001:
+        return f"{100 * x:.2g}%"
     return f"{100 * x:.1f}%" if x < 0.9995 or x == 1.0 else f"{100 * x:.2f}%"
 
 
@@ -144,7 +147,7 @@ def thresholds_note(result: ExperimentResult) -> str:
         for c in (c for c in crossings(result) if c.series == series):
             axis = "depth" if series in ("mod", "grid") else "length"
             where = (
-                f"below {_pct(c.threshold)} from {axis} {c.x}"
+                f"first below {_pct(c.threshold)} at {axis} {c.x}"
                 if c.x is not None
                 else f"never below {_pct(c.threshold)} (measured {axis} {', '.join(map(str, c.measured))})"
             )
@@ -167,7 +170,7 @@ def plot(result: ExperimentResult, path: Path) -> None:
     with the seeds' min–max as error bars."""
     plt = _pyplot()
     panels = [("depth", ("mod", "grid")), ("length", tuple(s for s in ("max", "sum")))]
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 5.6))
     markers = {"mod": "o", "grid": "s", "max": "^", "sum": "v"}
     for ax, (axis, series) in zip(axes, panels, strict=True):
         for s in series:
@@ -203,7 +206,7 @@ def plot(result: ExperimentResult, path: Path) -> None:
             ax.annotate(f"trained at n = {n}", (n, 0.02), fontsize=8)
         measured = sorted({p.x for p in result.points if p.series in series})
         ax.set(xlabel=axis, ylabel="exact-match accuracy (held-out)", ylim=(-0.03, 1.03), xticks=measured)
-        ax.legend(fontsize=7, loc="center left")
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
     when = result.started[:10]
     fig.suptitle(
         f"composed verified circuits vs one transformer ({result.config['name']} settings, {when}, "

@@ -98,6 +98,9 @@ def test_crossings_find_the_first_depth_below_each_threshold(result: ExperimentR
     assert found == {(1, 0.9): 4, (1, 0.5): 8, (4, 0.9): 4, (4, 0.5): 8}
     fake = replace(result, points=(at(1, 1.0), at(2, 0.95)))
     assert "never below 50.0% (measured depth 1, 2)" in thresholds_note(fake)
+    assert "×1 first below 90.0% at depth 2" in thresholds_note(
+        replace(fake, points=(at(1, 1.0), at(2, 0.4)))
+    )
     assert "composed: every held-out input right at all 2 points" in markdown(fake)
 
 
