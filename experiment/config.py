@@ -82,8 +82,9 @@ FULL = ExperimentConfig(
     verify_examples=100,
 )
 
-# Fits ~25 minutes of one busy CPU core: four depths, two seeds, n = 6, the circuits' steps (Mod:
-# 800 ≥ the 740 mul took; grids: 400, as theirs) but smaller pools and test samples.
+# Four depths, two seeds, n = 6, the circuits' steps (Mod: 800 ≥ the 740 mul took; grids: 400, as
+# theirs) but smaller pools and test samples. Measured: 23 min of CPU time on one thread (52 min wall
+# on the shared 2-core machine at load average ~9; benchmarks/RESULTS.md).
 QUICK = ExperimentConfig(
     name="quick",
     mod_depths=(1, 2, 4, 8),
