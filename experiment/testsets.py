@@ -10,6 +10,7 @@ with how many of their inputs the monolith saw in training.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,7 +99,11 @@ def test_sets(point: Point, config: ExperimentConfig, train: list[np.ndarray]) -
 
 
 def _distributions(
-    point: Point, config: ExperimentConfig, train: list[np.ndarray], rng, make
+    point: Point,
+    config: ExperimentConfig,
+    train: list[np.ndarray],
+    rng: np.random.Generator,
+    make: Callable[..., TestSet],
 ) -> list[TestSet]:
     task = point.program.build_task()
     found = []
