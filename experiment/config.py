@@ -51,7 +51,8 @@ class ExperimentConfig:
         for name in ("mod_depths", "grid_depths", "length_factors", "seeds", "budget_factors"):
             values = getattr(self, name)
             if not values or any(not isinstance(v, int) or v < (0 if name == "seeds" else 1) for v in values):
-                raise ConfigError(name, f"must be a non-empty list of positive integers, got {values!r}")
+                kind = "non-negative" if name == "seeds" else "positive"
+                raise ConfigError(name, f"must be a non-empty list of {kind} integers, got {values!r}")
         if 4 * self.train_length > 64:
             raise ConfigError("train_length", f"4·n must be at most 64, got n = {self.train_length}")
 
