@@ -12,6 +12,7 @@ import typer
 from circ.cli.adapt import adapt_command
 from circ.cli.analyse import analyse_command
 from circ.cli.catalog import catalog_app
+from circ.cli.experiment import experiment_app
 from circ.cli.extract import extract_app
 from circ.cli.front_end import check, compile_
 from circ.cli.learn import data_app, train_command
@@ -61,6 +62,7 @@ app.command("analyse")(analyse_command)
 app.command("adapt")(adapt_command)
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(extract_app, name="extract")
+app.add_typer(experiment_app, name="experiment")
 app.add_typer(stdlib_app, name="stdlib")
 app.command("repl")(repl_command)
 app.command("lsp")(lsp_command)

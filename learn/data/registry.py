@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from circ.lang.errors import ConfigError
-from circ.learn.data import elements, grids, modular, sequences
+from circ.learn.data import chains, elements, grids, modular, sequences
 from circ.learn.data.compose import compose
 from circ.learn.data.task import Family, Task
 from circ.learn.errors import UnknownTaskError
 
 FAMILIES: dict[str, Family] = {
-    f.name: f for module in (modular, elements, sequences, grids) for f in module.FAMILIES
+    f.name: f for module in (modular, elements, sequences, grids, chains) for f in module.FAMILIES
 }
 
 

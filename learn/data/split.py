@@ -53,7 +53,8 @@ def make_split(
     same split. `mixture` names a `distributions.MIXTURES` entry to sample from instead of uniform."""
     frac = check_frac(frac)
     rng = np.random.default_rng(seed)
-    exhaustive = n_samples is None and mixture is None and task.domain_size <= MAX_ENUMERATE
+    own = task.sampler is not None and mixture is None
+    exhaustive = n_samples is None and mixture is None and not own and task.domain_size <= MAX_ENUMERATE
     if exhaustive:
         inputs = enumerate_inputs(task)
         n = inputs[0].shape[0]
@@ -62,7 +63,10 @@ def make_split(
         n = n_samples or DEFAULT_SAMPLES
         if n < 2:
             raise ConfigError("n_samples", f"must be >= 2, got {n}")
-        inputs = sample_inputs(task, n, rng) if mixture is None else sample_mixture(task, mixture, n, rng)
+        if own:
+            inputs = task.sampler(n, rng)  # type: ignore[misc]
+        else:
+            inputs = sample_inputs(task, n, rng) if mixture is None else sample_mixture(task, mixture, n, rng)
         order = np.arange(n)
     if n < 2:
         raise ConfigError("task", f"{task.key} has {n} valid input(s); a split needs at least 2")

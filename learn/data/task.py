@@ -19,6 +19,7 @@ from circ.lang.types import Type, domain_size
 
 Ref = Callable[..., np.ndarray]
 Mask = Callable[..., np.ndarray]
+Sampler = Callable[[int, np.random.Generator], list[np.ndarray]]  # (n, rng) → raw argument arrays
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class Task:
     depth: int = 1  # how many primitive tasks are composed in it
     parts: tuple[str, ...] = field(default=())  # for a composition, its primitive keys, outermost first
     cells: CellMap | None = None  # grid tasks that are a cell permutation and a colour map
+    # where sampled training data comes from when not uniform over the domain (short inputs padded
+    # to a longer model's length: `circ.learn.data.chains`); make_split uses it, nothing else does
+    sampler: Sampler | None = None
 
     @property
     def key(self) -> str:

@@ -21,6 +21,7 @@ RANKS = {
     "circ.verify": 4,
     "circ": 5,  # the library API: circ/api.py, settings, stdlib_build
     "circ.synth": 5,  # synthesis: built on the API and verification, beside them
+    "circ.experiment": 5,  # composed circuits vs a monolith: trains (learn), runs and verifies (api)
     "circ.cli": 6,
 }
 

@@ -96,6 +96,10 @@ CASES = [
         [[5, 5, 0], [0, 5, 0], [0, 0, 1]],
     ),
     ("grid_flood", ([[2, 2], [2, 2]],), {"h": 2, "w": 2, "c": 0}, [[0, 0], [0, 0]]),
+    # the experiment's families (learn/data/chains.py): multipliers 2, 5 mod 7; 3 -> 2·3+1 = 0 -> 5·0+4 = 4
+    ("mod_affine_chain", (3, 1, 4), {"p": 7, "d": 2}, 4),
+    ("seq_max_tail", ([0, 0, 3, 5],), {"n": 4, "live": 2}, 5),
+    ("seq_sum_tail", ([0, 0, 7, 5],), {"n": 4, "live": 2}, 2),
 ]
 
 
