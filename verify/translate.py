@@ -131,13 +131,15 @@ def _forall(e: ast.Forall, env: Mapping[str, Sym]) -> Term:
 def _index(e: ast.Index, env: Mapping[str, Sym]) -> Term:
     base = translate(e.expr, env)
     value, defined = base.value, base.defined
-    for index_expr in e.indices:
+    for n, index_expr in enumerate(e.indices):
         index = translate(index_expr, env)
         defined = _and(defined, index.defined)
         at = _constant(index.value)
         if at is not None:
-            if not 0 <= at < len(value):
-                return Term(value[0], z3.BoolVal(False))  # out of range: undefined, whatever the rest
+            if not 0 <= at < len(value):  # out of range: undefined; any element of the right shape stands in
+                for _ in e.indices[n:]:
+                    value = value[0]
+                return Term(value, z3.BoolVal(False))
             value = value[at]
             continue
         defined = _and(defined, index.value >= 0, index.value < len(value))
