@@ -83,9 +83,14 @@ def compact_table(result: ExperimentResult) -> str:
     ]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for p in result.points:
-        rows = p.composed.right[HEADLINE][1]
+        right, rows = p.composed.right[HEADLINE]
         share = _pct(p.composed.accuracy(HEADLINE))
-        scored = f"{share} of {rows:,} sampled" if sampled(p) else f"{share} of all {rows:,} held-out"
+        bound = f"err ≤ {_pct(upper_bound(rows - right, rows))} at 95%"
+        scored = (
+            f"{rows - right:,} wrong of {rows:,} sampled ({bound})"
+            if sampled(p)
+            else f"{share} of all {rows:,} held-out"
+        )
         row = [SERIES[p.series], f"{p.axis} {p.x}", scored, p.composed.verdict]
         row += [monolith_cell(m) for m in p.monoliths]
         lines.append("| " + " | ".join(row) + " |")
