@@ -42,6 +42,10 @@ class ModelConfig:
             raise ConfigError("model.n_heads", f"must divide d_model={self.d_model}, got {self.n_heads}")
         if self.n_out > self.n_positions:
             raise ConfigError("model.n_out", f"must be <= n_positions={self.n_positions}, got {self.n_out}")
+        for name in ("vocab", "out_vocab"):  # one token per value: a logit row per example and class
+            if getattr(self, name) > MAX_VOCAB:
+                message = f"must be at most {MAX_VOCAB:,} tokens (one per value), got {getattr(self, name):,}"
+                raise ConfigError(f"model.{name}", message)
 
     @property
     def d_head(self) -> int:
@@ -85,6 +89,7 @@ def _interface_sizes(iface: CircuitInterface) -> dict[str, int]:
     }
 
 
+MAX_VOCAB = 8192  # Mod[p] with p ≤ 8,191: p = 100,000 took 12.5 GB for two steps
 MAX_PARAMETERS = 50_000_000  # a circuit is a tiny transformer; a config past this is a mistake or an attack
 
 

@@ -139,12 +139,16 @@ class Run:
 
 def _check_cleanup(run: Run) -> None:
     from circ.learn.analyse.bases import modulus
+    from circ.learn.analyse.fourier import MAX_MODULUS
 
     _positive_int("cleanup_window", run.cleanup_window)
     if run.target_acc is None:
         raise ConfigError("cleanup_window", "needs a target_acc: clean-up is measured once it is reached")
-    if modulus(run.build_task()) is None:
+    p = modulus(run.build_task())
+    if p is None:
         raise ConfigError("cleanup_window", f"{run.task} has no Mod[p] inputs, no Fourier spectrum to watch")
+    if p > MAX_MODULUS:
+        raise ConfigError("cleanup_window", f"clean-up is watched for p ≤ {MAX_MODULUS:,}, got p = {p:,}")
 
 
 def _optim_from_dict(data: dict[str, Any]) -> OptimConfig:

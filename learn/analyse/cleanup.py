@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from circ.learn.analyse.bases import bases, modulus
-from circ.learn.analyse.fourier import fourier_basis
+from circ.learn.analyse.fourier import MAX_MODULUS, fourier_basis
 from circ.learn.analyse.sparsity import gini_rows
 from circ.learn.data.task import Task
 
@@ -38,8 +38,8 @@ class SpectrumProbe:
 
     @classmethod
     def for_task(cls, task: Task) -> SpectrumProbe | None:
-        p = modulus(task)
-        return cls(p) if p is not None else None
+        p = modulus(task)  # no probe past MAX_MODULUS: its bases would not fit in memory
+        return cls(p) if p is not None and p <= MAX_MODULUS else None
 
     @torch.no_grad()
     def __call__(self, embed: torch.Tensor) -> torch.Tensor:

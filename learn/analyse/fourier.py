@@ -17,12 +17,17 @@ from functools import cache
 
 import numpy as np
 
+from circ.lang.errors import ConfigError
 from circ.learn.analyse.bases import Basis
+
+MAX_MODULUS = 4096
 
 
 @cache
 def fourier_basis(n: int) -> np.ndarray:
     """`[n, n]`, one orthonormal basis vector per row, in the order of the module docstring."""
+    if n > MAX_MODULUS:  # n² floats: p = 100,000 would be 80 GB
+        raise ConfigError("p", f"Fourier analysis is limited to Mod[p] with p ≤ {MAX_MODULUS:,}, got {n:,}")
     x = np.arange(n)
     rows = [np.full(n, 1 / math.sqrt(n))]
     for k in range(1, (n - 1) // 2 + 1):

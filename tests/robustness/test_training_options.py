@@ -21,13 +21,15 @@ REFUSED = {
     "--device cuda without a GPU": (["--device", "cuda"], "this machine has no CUDA GPU"),
     "--d-mlp 0": (["--d-mlp", "0"], "d_mlp: must be >= 1, got 0"),
     "--threads 0": (["--threads", "0"], "threads: must be >= 1"),
+    "a 100,001-token vocabulary": (["--p", "100000"], "model.vocab: must be at most 8,192 tokens"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(REFUSED))
 def test_a_bad_option_is_one_named_error(case: str, tmp_path: Path) -> None:
     extra, expected = REFUSED[case]
-    result = runner.invoke(app, [*TINY, *extra, "--out", str(tmp_path / "run")])
+    task = ["train", "mod_add"] if "--p" in extra else TINY[:2]  # --p is a Mod[p] task's parameter
+    result = runner.invoke(app, [*task, *TINY[2:], *extra, "--out", str(tmp_path / "run")])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit | None)
     assert "Traceback" not in result.output and expected in result.stderr, result.output
     assert not (tmp_path / "run" / "curves.json").exists()  # refused before training

@@ -97,3 +97,11 @@ def test_neuron_clusters_find_each_neurons_frequency() -> None:
     assert list(nc.dead) == [False, False, False, True]
     assert list(nc.single()) == [True, True, False, False]
     assert np.allclose(nc.shares[:3].sum(1), 1.0)
+
+
+def test_fourier_analysis_of_a_huge_modulus_is_refused_not_allocated() -> None:
+    from circ.lang.errors import ConfigError
+    from circ.learn.analyse.fourier import fourier_basis
+
+    with pytest.raises(ConfigError, match="p ≤ 4,096"):
+        fourier_basis(100_000)  # 80 GB if built
