@@ -6,12 +6,15 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import os
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
+from postgres_server import fresh_database, postgres_server
 from safetensors.torch import load as load_tensors
 from sqlalchemy import create_engine, inspect
 
@@ -48,7 +51,63 @@ def weights(tmp_path: Path, seed: int = 0) -> bytes:
     return path.read_bytes()
 
 
+# Every test below that opens a catalog through `open_catalog` runs twice: on SQLite files and on a
+# real PostgreSQL server (tests/postgres_server.py); those about SQLite itself (its files, WAL mode,
+# its schema migrations by hand) run on SQLite only.
+BOTH = {
+    "test_a_corrupted_packaged_blob_is_refused",
+    "test_another_valid_circuit_in_the_file_is_still_refused",
+    "test_certificates_keep_the_first_counterexamples_and_check_fields",
+    "test_corrupted_weights_are_refused_naming_circuit_and_file",
+    "test_export_import_round_trip",
+    "test_export_prunes_blobs_the_manifest_no_longer_names",
+    "test_identical_registration_is_a_no_op_and_a_change_is_a_new_version",
+    "test_import_checks_every_blob_before_writing_anything",
+    "test_malformed_manifest_names_file_and_field",
+    "test_missing_weights_file_is_a_clear_error",
+    "test_packaged_catalog_is_a_read_only_fallback",
+    "test_records_survive_reopening_the_database",
+    "test_register_refuses_what_is_not_a_circuit",
+    "test_round_trip_register_list_load",
+    "test_training_runs_and_extractions",
+    "test_unknown_circuit_suggests_close_names",
+}
+_server: dict[str, object] = {}  # the running server's URL while a Postgres-parametrised test runs
+_databases: dict[tuple[Path, str], str] = {}
+
+
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str | None]:
+    with postgres_server() as url:
+        yield url
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.function.__name__ in BOTH:
+        metafunc.parametrize("backend", ["sqlite", "postgres"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    kind = getattr(request, "param", "sqlite")
+    if kind == "postgres":
+        url = request.getfixturevalue("postgres")
+        if url is None:
+            if os.environ.get("CIRC_REQUIRE_POSTGRES") == "1":
+                pytest.fail("CIRC_REQUIRE_POSTGRES=1 but no PostgreSQL server could be started")
+            pytest.skip("no PostgreSQL server can be started here")
+        _server["url"] = url
+    yield kind
+    _server.clear()
+
+
 def open_catalog(tmp_path: Path, name: str = "catalog", packaged: Path | None = None) -> Catalog:
+    """The catalog `name` under `tmp_path`: a SQLite file, or (Postgres runs) one database per name."""
+    if "url" in _server:
+        key = (tmp_path, name)
+        if key not in _databases:
+            _databases[key] = fresh_database(str(_server["url"]), f"c{len(_databases)}_{os.getpid()}")
+        return Catalog(_databases[key], tmp_path / f"{name}-blobs", packaged=packaged)
     return Catalog(f"sqlite:///{tmp_path / name}.db", tmp_path / f"{name}-blobs", packaged=packaged)
 
 
