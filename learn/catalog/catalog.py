@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -84,6 +84,9 @@ def inspect_weights(data: bytes) -> tuple[dict[str, Any], int]:
     except WeightsError as exc:
         raise CatalogError(str(exc)) from None
     return header.config, header.n_params
+
+
+WRITE_LOCK = 0x63697264  # PostgreSQL advisory lock key of catalog writes
 
 
 class Catalog:
@@ -310,11 +313,14 @@ class Catalog:
 
     def transaction(self, work: Callable[[Session], T]) -> T:
         """One write transaction (`exchange` imports a whole directory in one). On SQLite BEGIN
-        IMMEDIATE serialises writers; a server database can race two new versions of one name, so a
-        unique-index clash is retried."""
+        IMMEDIATE serialises writers, on PostgreSQL a transaction-scoped advisory lock (two writers
+        picking the next version of one name would otherwise clash); a unique-index clash from any
+        other server is retried."""
         for attempt in range(3):
             try:
                 with self._sessions.begin() as s:
+                    if s.get_bind().dialect.name == "postgresql":  # writers one at a time, as SQLite does
+                        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK})
                     return work(s)
             except IntegrityError as exc:
                 if attempt == 2:

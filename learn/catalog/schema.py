@@ -151,6 +151,9 @@ def _stored_version(reader: Engine) -> int | None:
         return conn.execute(text("SELECT max(version) FROM schema_version")).scalar()
 
 
+MIGRATION_LOCK = 0x63697263  # 'circ': one advisory lock, so concurrent first opens create the schema once
+
+
 def migrate(engine: Engine, reader: Engine | None = None) -> int:
     """Bring the database to `SCHEMA_VERSION`; return the version it had (0: it was empty). A
     database already at the current version is only read, so a read-only catalog opens."""
@@ -163,6 +166,8 @@ def migrate(engine: Engine, reader: Engine | None = None) -> int:
                 f"schema version {found} is newer than this circ's ({SCHEMA_VERSION}); upgrade circ"
             )
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE serialises this; a server needs
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})  # a lock
         conn.execute(text("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"))
         found = conn.execute(text("SELECT max(version) FROM schema_version")).scalar()
         if found is None:

@@ -80,7 +80,7 @@ from circ.learn.model import build_model, weight_bytes
 CONFIG = ModelConfig(vocab=3, n_positions=2, out_vocab=2, n_out=1, d_model=2, n_heads=1, d_mlp=1)
 SIG = "(Bool) -> Bool"
 catalog = Catalog(url, blobs)
-barrier.wait()
+barrier.wait(timeout=120)
 def circuit(seed):
     return weight_bytes(build_model(CONFIG, seed).state_dict(), CONFIG, {"task": "bool_not"})
 
@@ -94,13 +94,18 @@ catalog.close()
 def test_concurrent_writers_lose_nothing(url: str, tmp_path: Path) -> None:
     blobs = tmp_path / "blobs"
     ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(4)
+    barrier = ctx.Barrier(4)  # all four open the empty database at once: schema creation races too
     args = [(WORKER, {"url": url, "blobs": blobs, "worker": k, "barrier": barrier}) for k in range(4)]
     workers = [ctx.Process(target=exec, args=a) for a in args]
     for w in workers:
         w.start()
-    for w in workers:
-        w.join(timeout=180)
+    try:
+        for w in workers:
+            w.join(timeout=180)
+    finally:
+        for w in workers:  # a stuck writer must fail the test, not hang the suite
+            if w.is_alive():
+                w.kill()
     assert [w.exitcode for w in workers] == [0, 0, 0, 0]
     with Catalog(url, blobs) as catalog:
         names = {r.name for r in catalog.circuits()}
