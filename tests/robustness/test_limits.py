@@ -161,3 +161,25 @@ def test_a_limit_is_one_clean_error(case: str, tmp_path: Path) -> None:
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.output and expected in result.stderr, result.stderr[:2000]
     assert len(result.stderr) < 5_000  # a diagnostic shows a window of the line, not the whole line
+
+
+def test_a_manifest_nested_100k_deep_is_one_catalog_error(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "manifest.json").write_text('{"circuits": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    env = {"CIRC_HOME": str(tmp_path / "home"), "CIRC_DB": f"sqlite:///{tmp_path / 'u.db'}"}
+    result = runner.invoke(app, ["catalog", "import", str(tmp_path / "in")], env=env)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "cannot read the catalog manifest" in result.stderr
+
+
+def test_a_blob_whose_metadata_is_a_list_is_refused() -> None:
+    import json
+
+    from circ.circuit.weights import WeightsError, read_header
+
+    header = json.dumps(
+        {"__metadata__": ["format"], "w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}
+    )
+    data = len(header).to_bytes(8, "little") + header.encode() + b"\0\0\0\0"
+    with pytest.raises(WeightsError, match="__metadata__ is not a map of strings"):
+        read_header(data)
