@@ -6,21 +6,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from circ.lang.ast import Span
 from circ.lang.check import Checked
 from circ.lang.diagnostics import Diagnostic, did_you_mean, error, warning
+from circ.lang.scope import Symbol
 
 if TYPE_CHECKING:
     from circ.learn.catalog import Catalog
 
 
-def unbacked(checked: Checked, catalog: Catalog, severity: str = "warning") -> list[Diagnostic]:
-    """A diagnostic at each use (in the root file) of a circuit whose `learned` name the catalog lacks,
-    and at each such circuit declared in the root file."""
-    from circ.learn.catalog import CatalogError
-
+def circuit_sites(checked: Checked) -> list[tuple[Span, Symbol]]:
+    """Each use (in the root file) of a circuit, and each circuit the root file declares."""
     root = checked.program.root
     sites = [(n.span, s) for n, s in checked.callees.items() if s.kind == "circuit" and n.span.path == root]
-    sites += [(s.decl.span, s) for s in checked.symbols() if s.kind == "circuit"]
+    return sites + [(s.decl.span, s) for s in checked.symbols() if s.kind == "circuit"]
+
+
+def unbacked(checked: Checked, catalog: Catalog, severity: str = "warning") -> list[Diagnostic]:
+    """A diagnostic at each of `circuit_sites` whose `learned` name the catalog lacks."""
+    from circ.learn.catalog import CatalogError
+
+    sites = circuit_sites(checked)
     known: dict[str, bool] = {}
     names: list[str] | None = None
     found = []
