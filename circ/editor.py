@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
+from circ.highlight import CONTRACTS
+from circ.highlight import KEYWORDS as LEXER_KEYWORDS
 from circ.lang import ast
 from circ.lang.check import Checked, check_leniently
 from circ.lang.diagnostics import CircError, Diagnostic
@@ -22,22 +24,7 @@ from circ.lang.scope import COMBINATORS, TYPE_NAMES, Symbol
 if TYPE_CHECKING:
     from circ.learn.catalog import Catalog, CertificateRecord
 
-KEYWORDS = (
-    "use",
-    "type",
-    "fn",
-    "circuit",
-    "let",
-    "if",
-    "then",
-    "else",
-    "forall",
-    "requires",
-    "ensures",
-    "learned",
-    "synth",
-    "examples",
-)
+KEYWORDS = (*LEXER_KEYWORDS, *CONTRACTS)  # one list: the lexer's, which a test holds to the grammar
 _LEARNED = re.compile(r'learned\s+"([\w.\-]*)$')
 
 

@@ -12,7 +12,7 @@ import torch
 
 from circ.lang import ast
 from circ.lang import types as T
-from circ.lang.evaluate import Undefined, evaluate
+from circ.lang.evaluate import Undefined, evaluate, requires_hold
 from circ.lang.layout import unflatten
 from circ.verify import vectorized
 
@@ -69,17 +69,11 @@ def _one_by_one(
 ) -> RowContracts:
     status = []
     for row in range(output.shape[0]):
-        env = {
-            p.name: unflatten(t, x[row].tolist())
-            for p, (_, t), x in zip(decl.params, params, inputs, strict=True)
-        }
-        try:
-            if not all(evaluate(c.expr, env) for c in decl.contracts if c.kind == "requires"):
-                status.append(REQUIRES_FAILED)
-                continue
-        except Undefined:
+        args = [unflatten(t, x[row].tolist()) for (_, t), x in zip(params, inputs, strict=True)]
+        if requires_hold(decl, args) is False:  # a requires that fails or has no value
             status.append(REQUIRES_FAILED)
             continue
+        env = {p.name: a for p, a in zip(decl.params, args, strict=True)}
         env["result"] = unflatten(result, output[row].tolist())
         ensures = [c for c in decl.contracts if c.kind == "ensures"]
         try:
