@@ -21,8 +21,6 @@ tensor's shape, the biases circ cannot hold, and the vocabularies and positions 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +30,7 @@ from safetensors.torch import load, save
 
 from circ.circuit.config import ModelConfig
 from circ.circuit.weights import read_header
+from circ.learn.atomic import write_atomic
 from circ.learn.catalog import Catalog, CatalogError, CircuitRecord
 from circ.learn.data import Task, task_from_key
 from circ.learn.interchange.transformer_lens import (
@@ -83,9 +82,9 @@ def export_transformer_lens(catalog: Catalog, ref: str, directory: str | Path) -
     }
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    _write(out / WEIGHTS, save({k: v.contiguous() for k, v in model.state_dict().items()}))
-    _write(out / CONFIG, json.dumps(tl_config(cfg, record.ref), indent=1).encode())
-    _write(out / CIRCUIT, json.dumps(circuit, indent=1).encode())  # last: a complete directory has it
+    write_atomic(out / WEIGHTS, save({k: v.contiguous() for k, v in model.state_dict().items()}))
+    write_atomic(out / CONFIG, json.dumps(tl_config(cfg, record.ref), indent=1).encode())
+    write_atomic(out / CIRCUIT, json.dumps(circuit, indent=1).encode())  # last: a complete directory has it
     return record
 
 
@@ -186,18 +185,6 @@ def _json(path: Path) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InterchangeError("directory", f"{path}: must hold a JSON object")
     return value
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Atomically: a unique temp file beside `path`, then a rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _tl_version() -> str | None:
