@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from circ.learn.catalog.schema import sqlite_path
-
 if TYPE_CHECKING:
     from circ.learn.catalog import Catalog
 
@@ -56,12 +54,15 @@ class Settings:
     @property
     def blob_dir(self) -> Path:
         """Weights live beside the database file (DESIGN §7), or in the data dir for a server URL."""
+        from circ.learn.catalog.schema import sqlite_path  # SQLAlchemy is 0.4 s: only when used
+
         db_file = sqlite_path(self.db_url)
         return (db_file.parent if db_file else self.data_dir) / "blobs"
 
     def open_catalog(self) -> Catalog:
         """The catalog these settings name; the default data directory is made on first use."""
         from circ.learn.catalog import Catalog
+        from circ.learn.catalog.schema import sqlite_path
 
         db_file = sqlite_path(self.db_url)
         if db_file is not None and db_file.parent.resolve() == self.data_dir.resolve():

@@ -12,7 +12,7 @@ from circ.lang.diagnostics import Diagnostic, did_you_mean, error, warning
 from circ.lang.scope import Symbol
 
 if TYPE_CHECKING:
-    from circ.learn.catalog import Catalog
+    from circ.learn.catalog import Catalog, PackagedCatalog
 
 
 def circuit_sites(checked: Checked) -> list[tuple[Span, Symbol]]:
@@ -20,6 +20,22 @@ def circuit_sites(checked: Checked) -> list[tuple[Span, Symbol]]:
     root = checked.program.root
     sites = [(n.span, s) for n, s in checked.callees.items() if s.kind == "circuit" and n.span.path == root]
     return sites + [(s.decl.span, s) for s in checked.symbols() if s.kind == "circuit"]
+
+
+def packaged_backs_all(checked: Checked, packaged: PackagedCatalog) -> bool:
+    """Does the read-only stdlib alone hold every circuit the program uses? Then `circ check` need not
+    open the database (nor import SQLAlchemy, 0.3 s): a user's own version would only shadow it."""
+    from circ.learn.catalog import CatalogError, parse_ref
+
+    try:
+        for _, symbol in circuit_sites(checked):
+            name, version = parse_ref(symbol.decl.learned)
+            versions = [r.version for r in packaged.versions(name)]
+            if not versions or (version is not None and version not in versions):
+                return False
+    except CatalogError:
+        return False  # the full catalog reports what is wrong with it
+    return True
 
 
 def unbacked(checked: Checked, catalog: Catalog, severity: str = "warning") -> list[Diagnostic]:

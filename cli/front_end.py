@@ -49,13 +49,18 @@ def _missing_weights(checked: Checked, db: str | None) -> list[Diagnostic]:
     circuit, and a catalog that cannot be read costs one warning, not the check."""
     from circ.lang.diagnostics import warning
     from circ.lang.errors import UserError
+    from circ.learn.catalog import PackagedCatalog
     from circ.settings import Settings
-    from circ.weights_check import circuit_sites, unbacked
+    from circ.weights_check import circuit_sites, packaged_backs_all, unbacked
 
     if not circuit_sites(checked):
         return []
+    settings = Settings.from_env(db=db)
+    stdlib = settings.stdlib_catalog
+    if stdlib is not None and packaged_backs_all(checked, PackagedCatalog(stdlib)):
+        return []
     try:
-        with Settings.from_env(db=db).open_catalog() as catalog:
+        with settings.open_catalog() as catalog:
             return unbacked(checked, catalog)
     except UserError as exc:
         span = circuit_sites(checked)[0][0]

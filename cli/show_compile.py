@@ -3,6 +3,8 @@ generated kernels."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import networkx as nx
 from rich.console import Group
 from rich.markup import escape
@@ -12,7 +14,9 @@ from rich.table import Table
 from circ.compiler import nodes as N
 from circ.compiler.dot import label
 from circ.compiler.passes import stages
-from circ.learn.catalog import Catalog
+
+if TYPE_CHECKING:
+    from circ.learn.catalog import Catalog
 
 
 def passes_view(graph: nx.MultiDiGraph) -> Group:

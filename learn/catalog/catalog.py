@@ -47,6 +47,7 @@ from circ.learn.catalog.records import (
     TrainingRunRecord,
     UnknownCircuitError,
     aware,
+    parse_ref,
     utcnow,
 )
 from circ.learn.catalog.schema import (
@@ -65,16 +66,6 @@ if TYPE_CHECKING:
 
 NAME = re.compile(r"[A-Za-z_][\w.\-]*")  # a circuit name: letters, digits, _ . -
 T = TypeVar("T")
-
-
-def parse_ref(ref: str) -> tuple[str, int | None]:
-    """`name` or `name@version`."""
-    name, at, version = ref.partition("@")
-    if not at:
-        return ref, None
-    if not version.isdigit():
-        raise CatalogError(f"bad circuit reference {ref!r}: expected NAME or NAME@VERSION")
-    return name, int(version)
 
 
 def inspect_weights(data: bytes) -> tuple[dict[str, Any], int]:

@@ -94,3 +94,13 @@ def utcnow() -> datetime:
 def aware(moment: datetime) -> datetime:
     """SQLite drops the zone; every stored time is UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def parse_ref(ref: str) -> tuple[str, int | None]:
+    """`name` or `name@version`."""
+    name, at, version = ref.partition("@")
+    if not at:
+        return ref, None
+    if not version.isdigit():
+        raise CatalogError(f"bad circuit reference {ref!r}: expected NAME or NAME@VERSION")
+    return name, int(version)

@@ -120,3 +120,24 @@ def test_circuits_without_weights_warn_at_check_and_stop_a_run_each_located(tmp_
     ran = runner.invoke(app, ["run", program, "-i", "xs=[1,2,3,4,5,6]"], env=env)
     assert ran.exit_code == 1 and "Traceback" not in ran.output
     assert ran.stderr.count("has no weights in the catalog") == 3 and "p.circ:3:26: error" in ran.stderr
+
+
+def test_check_opens_the_database_only_for_circuits_the_stdlib_lacks(tmp_path: Path, env) -> None:
+    """The stdlib answers first (no SQLAlchemy for a stdlib-only program); a circuit only the user's
+    database holds is still found there, and a version neither holds still warns."""
+    from circ.settings import Settings
+
+    with Settings.from_env(environ=env).open_catalog() as catalog:
+        shipped = catalog.get("mod97.add")
+        weights = catalog.load_weights("mod97.add")
+        catalog.register_circuit("mine.add", shipped.signature, "", shipped.task, None, weights)
+    program = write(
+        tmp_path,
+        'circuit mine(a: Mod[97], b: Mod[97]) -> Mod[97]\n  learned "mine.add";\n'
+        'circuit old(a: Mod[97], b: Mod[97]) -> Mod[97]\n  learned "mod97.add@99";\n'
+        'circuit new(a: Mod[97], b: Mod[97]) -> Mod[97]\n  learned "mod97.add";\n',
+    )
+    checked = runner.invoke(app, ["check", program], env=env)
+    assert checked.exit_code == 0, checked.output
+    assert checked.stderr.count("has no weights") == 1, checked.stderr
+    assert "p.circ:3:1: warning: `old` has no weights" in checked.stderr
