@@ -2,11 +2,13 @@
 
 Each program is `main(x, y: Mod[97])` with n circuit calls over the stdlib's Mod[97] declarations:
 `chain` makes every call depend on the previous two (nothing batches), `wide` makes n/4 independent
-groups of four dependent calls (batching stacks them). Linear compile time shows as a flat µs/call
-column. Each size runs in a fresh process, so its peak RSS is its own (`ru_maxrss`).
-Times are CPU seconds of the process (`time.process_time`), so a shared machine slows the wall clock
-but not the figures (much).
-Run: nice -n 10 python benchmarks/compile_scaling.py [--calls 1000 10000 100000] [--shape chain wide]
+groups of four dependent calls (batching stacks them), `nested` reaches n calls through functions
+of ten calls, each level calling the one below ten times (inlining unrolls them). A 10⁵-call
+`chain` is 2.6 MB of source, past the parser's 512k-character limit: `nested` is how a program
+reaches 10⁵ calls. Linear compile time shows as a flat µs/call column. Each size runs in a fresh
+process, so its peak RSS is its own (`ru_maxrss`). Times are CPU seconds of the process
+(`time.process_time`), so a shared machine slows the wall clock but not the figures (much).
+Run: nice -n 10 python benchmarks/compile_scaling.py [--calls 1000 10000 100000] [--shape chain wide nested]
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import resource
 import subprocess
@@ -23,8 +26,27 @@ import time
 OPS = ("add", "sub", "mul", "sum_squares")
 
 
+def nested(calls: int) -> str:
+    """`calls` (a power of ten ≥ 10) circuit calls as functions of ten calls, each level calling the
+    one below: level 0 calls circuits, level k calls level k - 1."""
+    levels = round(math.log10(calls))
+    if 10**levels != calls:
+        raise SystemExit(f"--shape nested needs a power of ten, got {calls}")
+    lines = ["use stdlib.modular;"]
+    for level in range(levels):
+        callee = (lambda i: OPS[i % len(OPS)]) if level == 0 else (lambda _i, lv=level: f"f{lv - 1}")
+        name = "main" if level == levels - 1 else f"f{level}"
+        lines += [f"fn {name}(x: Mod[97], y: Mod[97]) -> Mod[97] {{", f"  let v0 = {callee(0)}(x, y);"]
+        lines += ["  let v1 = " + callee(1) + "(v0, x);"]
+        lines += [f"  let v{i} = {callee(i)}(v{i - 1}, v{i - 2});" for i in range(2, 10)]
+        lines += ["  v9", "}"]
+    return "\n".join(lines) + "\n"
+
+
 def program(calls: int, shape: str) -> str:
     """A program with `calls` circuit calls, one `let` per call."""
+    if shape == "nested":
+        return nested(calls)
     lines = ["use stdlib.modular;", "fn main(x: Mod[97], y: Mod[97]) -> Mod[97] {"]
     if shape == "chain":
         lines += ["  let v0 = add(x, y);", "  let v1 = mul(v0, x);"]
@@ -91,7 +113,8 @@ def _stages(source: str, calls: int, shape: str) -> dict[str, object]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, nargs="+", default=[1000, 10000, 100000])
-    parser.add_argument("--shape", nargs="+", default=["chain", "wide"], choices=["chain", "wide"])
+    shapes = ["chain", "wide", "nested"]
+    parser.add_argument("--shape", nargs="+", default=shapes, choices=shapes)
     parser.add_argument("--before", help="also run each size on this tree (a PYTHONPATH holding `circ`)")
     parser.add_argument("--one", nargs=2, metavar=("CALLS", "SHAPE"), help=argparse.SUPPRESS)
     args = parser.parse_args()

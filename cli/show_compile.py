@@ -45,15 +45,23 @@ def kernels_text(planned: nx.MultiDiGraph, catalog: Catalog) -> str:
     return listing(planned, layouts, generate(planned, layouts))
 
 
+SHOWN_NODES = 2_000  # rows of a graph table: a 10⁵-node graph took rich over ten minutes to lay out
+
+
 def graph_table(graph: nx.MultiDiGraph) -> Table:
-    """One row per node: id, operation, type, argument nodes and source position."""
+    """One row per node (the first `SHOWN_NODES` in topological order): id, operation, type,
+    argument nodes and source position."""
     counts = {op: sum(1 for _, o in graph.nodes(data=N.OP) if o == op) for op in N.OPS}
     summary = ", ".join(f"{n} {op}" for op, n in counts.items() if n)
     title = f"{escape(graph.graph.get('signature', ''))}  [dim]({summary})[/]"
     table = Table(title=title, title_justify="left")
     for column in ("node", "op", "type", "args", "source"):
         table.add_column(column)
-    for node in nx.topological_sort(graph):
+    order = N.topological_order(graph)
+    if len(order) > SHOWN_NODES:
+        more = len(order) - SHOWN_NODES
+        table.caption = f"… {more:,} more nodes (--emit dot writes every node)"
+    for node in order[:SHOWN_NODES]:
         attrs = graph.nodes[node]
         args = ", ".join(f"n{a}" for a in N.args_of(graph, node))
         span = attrs[N.SPAN]

@@ -37,7 +37,7 @@ def demand(graph: nx.MultiDiGraph, algebra: Algebra[C], condition: Callable[[int
     """Node → when the output needs it (nodes the output never needs are absent). `condition(node)`
     is the truth of a `select`'s condition node, in the algebra."""
     needed: dict[int, C] = {N.output(graph): algebra.true}
-    for node in reversed(list(nx.topological_sort(graph))):
+    for node in reversed(N.topological_order(graph)):
         if node not in needed:
             continue
         here = needed[node]

@@ -10,5 +10,5 @@ MAX_IMPORT_DEPTH = 100  # a chain of `use`s
 MAX_ALIAS_DEPTH = 100  # a chain of `type` aliases
 MAX_LEAVES = 1 << 16  # scalars in one value (a Seq[Color, 65536] or a Grid[256, 256])
 MAX_FORALL = 1_024  # values one `forall` ranges over (unrolled for Z3 and the evaluators: 0..2000 took 44 s)
-MAX_GRAPH_NODES = 100_000  # nodes of a lowered program (every call unrolled; passes take ~10 s at 10^4)
+MAX_GRAPH_NODES = 250_000  # nodes of a lowered program, every call unrolled (10⁵ calls: 6 s, 0.5 GB)
 INT64 = (-(2**63), 2**63 - 1)  # integers circ computes with: literals and Int[lo, hi] bounds

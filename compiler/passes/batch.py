@@ -16,11 +16,12 @@ import networkx as nx
 
 from circ.compiler import nodes as N
 from circ.compiler.demand import conditions
+from circ.compiler.graph_copy import copy_graph
 from circ.lang import types as T
 
 
 def batch(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    g = graph.copy()
+    g = copy_graph(graph)
     groups: dict[Hashable, list[int]] = defaultdict(list)
     needed = conditions(g)  # calls needed under different `if` conditions stay apart (their confidences)
     for node, depth in _depths(g).items():
@@ -55,7 +56,7 @@ def batch(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
 
 def _depths(g: nx.MultiDiGraph) -> dict[int, int]:
     depth: dict[int, int] = {}
-    for node in nx.topological_sort(g):
+    for node in N.topological_order(g):
         below = max((depth[a] for a in N.args_of(g, node)), default=0)
         depth[node] = below + (g.nodes[node][N.OP] == "circuit")
     return depth

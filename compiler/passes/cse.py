@@ -12,12 +12,13 @@ from collections.abc import Hashable
 import networkx as nx
 
 from circ.compiler import nodes as N
+from circ.compiler.graph_copy import copy_graph
 
 
 def cse(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    g = graph.copy()
+    g = copy_graph(graph)
     seen: dict[Hashable, int] = {}
-    for node in list(nx.topological_sort(g)):
+    for node in N.topological_order(g):
         key = _key(g, node)
         if key is None:
             continue

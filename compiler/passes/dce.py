@@ -9,9 +9,10 @@ from __future__ import annotations
 import networkx as nx
 
 from circ.compiler import nodes as N
+from circ.compiler.graph_copy import copy_graph
 
 
 def dce(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     out = N.output(graph)
     live = nx.ancestors(graph, out) | {out} | set(N.inputs(graph))
-    return graph.subgraph(sorted(live)).copy()
+    return copy_graph(graph, live)

@@ -15,13 +15,14 @@ import networkx as nx
 
 from circ.compiler import nodes as N
 from circ.compiler.builtins import SELECT, pick, selection
+from circ.compiler.graph_copy import copy_graph
 from circ.lang import layout
 from circ.lang import types as T
 
 
 def fold(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    g = graph.copy()
-    for node in list(nx.topological_sort(g)):
+    g = copy_graph(graph)
+    for node in N.topological_order(g):
         attrs = g.nodes[node]
         if attrs[N.OP] != "builtin":
             continue

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from circ.compiler import nodes as N
+from circ.compiler.graph_copy import copy_graph
 from circ.lang import types as T
 
 TILE = 64  # rows × positions per tile
@@ -28,7 +29,7 @@ MAX_CALLS = 32
 
 
 def fuse(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    g = graph.copy()
+    g = copy_graph(graph)
     deps = _circuit_deps(g)
     waiting = {c: len(d) for c, d in deps.items()}
     users: dict[int, list[int]] = {c: [] for c in deps}
@@ -101,7 +102,7 @@ def _circuit_deps(g: nx.MultiDiGraph) -> dict[int, set[int]]:
     """For each circuit node, the circuit nodes whose results it reads (through any builtins)."""
     feeds: dict[int, set[int]] = {}  # node → the circuits its value comes from
     deps: dict[int, set[int]] = {}
-    for node in nx.topological_sort(g):
+    for node in N.topological_order(g):
         upstream = set().union(*(feeds[a] for a in N.args_of(g, node)))
         if g.nodes[node][N.OP] == "circuit":
             deps[node] = upstream

@@ -56,7 +56,7 @@ def weight_layouts(graph: nx.MultiDiGraph, configs: dict[str, ModelConfig]) -> d
 def generate(graph: nx.MultiDiGraph, layouts: dict[str, Layout]) -> list[Kernel]:
     """The kernels of a fused graph, in launch order."""
     members: dict[int, list[int]] = {}
-    for node in nx.topological_sort(graph):
+    for node in N.topological_order(graph):
         if graph.nodes[node][N.OP] == "circuit":
             members.setdefault(graph.nodes[node][N.KERNEL], []).append(node)
     return [_Writer(graph, layouts, k, nodes).kernel() for k, nodes in sorted(members.items())]

@@ -88,3 +88,15 @@ def test_console_script_runs_without_traceback() -> None:
     )
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
     assert bad.stderr.startswith("errors/recursion.circ:4:4: error: recursion is not allowed")
+
+
+def test_a_big_graph_table_shows_its_first_nodes_and_says_how_many_more(tmp_path) -> None:
+    from circ.cli.show_compile import SHOWN_NODES
+
+    program = tmp_path / "big.circ"
+    program.write_text("use stdlib.colors;\nfn main(g: Grid[32, 32]) -> Color { fold(color_max, 0, g) }\n")
+    result = runner.invoke(app, ["compile", str(program), "--emit", "graph"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if line.startswith("│ n")]
+    assert len(rows) == SHOWN_NODES
+    assert "… 51 more nodes (--emit dot writes every node)" in result.output  # 2,051 in all

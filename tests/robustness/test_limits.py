@@ -121,7 +121,9 @@ CASES: dict[str, tuple[Make, str]] = {
     ),
     "unrolled graph too big": (
         program(
-            "use stdlib.colors;\nfn main(g: Grid[256, 256]) -> Color { fold(color_max, 0, g) }", "compile"
+            "use stdlib.colors;\nfn main(g: Grid[256, 256]) -> Color {\n"
+            "  color_max(fold(color_max, 0, g), fold(color_min, 0, g))\n}",
+            "compile",
         ),
         "graph nodes",
     ),
