@@ -20,7 +20,15 @@ from circ.lang.errors import ConfigError
 def adapt_command(
     parent: Annotated[str, typer.Argument(help="Catalogued circuit to start from (NAME or NAME@VERSION).")],
     task: Annotated[str, typer.Argument(help="Related task, e.g. mod_sub (parameters from the parent's).")],
-    rank: Annotated[int, typer.Option(help="LoRA rank of each adapted projection.")] = 8,
+    rank: Annotated[int, typer.Option(help="LoRA rank of each adapted module.")] = 8,
+    targets: Annotated[
+        str | None,
+        typer.Option(
+            help="Modules to adapt, comma-separated, of q,k,v,o,fc_in,fc_out,embed,pos_embed,unembed "
+            "(default: the projections and pos_embed).",
+            show_default=False,
+        ),
+    ] = None,
     seeds: Annotated[int, typer.Option(help="Adapters trained at once (a vmap ensemble).")] = 1,
     steps: Annotated[int, typer.Option(help="Maximum optimiser steps.")] = 3000,
     lr: Annotated[float, typer.Option(help="AdamW learning rate.")] = 1e-2,
@@ -47,7 +55,7 @@ def adapt_command(
             raise ConfigError("threads", f"must be >= 1, got {threads}")
         torch.set_num_threads(threads)
         options = AdaptOptions(
-            lora=LoraOptions(rank=rank),
+            lora=LoraOptions(rank=rank, **({} if targets is None else {"targets": _names(targets)})),
             fit=FitOptions(lr=lr, weight_decay=wd, steps=steps, eval_every=eval_every),
             seeds=seeds,
         )
@@ -76,3 +84,7 @@ def adapt_command(
         highlight=False,
         markup=False,
     )
+
+
+def _names(targets: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in targets.split(",") if name.strip())

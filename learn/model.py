@@ -175,7 +175,9 @@ class CircuitTransformer(nn.Module):
         pos = tokens.shape[-1]
         if pos != self.cfg.n_positions:
             raise ValueError(f"expected {self.cfg.n_positions} positions, got {pos}")
-        resid = self.hook_embed(self.embed(tokens)) + self.hook_pos_embed(self.pos_embed.weight)
+        # the positions through the module, not `.weight`: an adapter on it (peft) must be applied
+        positions = self.pos_embed(torch.arange(pos, device=tokens.device))
+        resid = self.hook_embed(self.embed(tokens)) + self.hook_pos_embed(positions)
         last = len(self.blocks) - 1
         for i, block in enumerate(self.blocks):
             n_query = pos if all_positions or i < last else self.cfg.n_out

@@ -5,7 +5,7 @@
 """
 
 from circ.learn.adapt.fit import Check, FitEvent, FitOptions, Fitted, fit
-from circ.learn.adapt.lora import TARGETS, AdapterEnsemble, LoraOptions
+from circ.learn.adapt.lora import DEFAULT_TARGETS, TARGETS, AdapterEnsemble, LoraOptions
 from circ.learn.adapt.specialise import (
     Adaptation,
     AdaptOptions,
@@ -16,6 +16,7 @@ from circ.learn.adapt.specialise import (
 )
 
 __all__ = [
+    "DEFAULT_TARGETS",
     "TARGETS",
     "AdaptOptions",
     "Adaptation",

@@ -1,14 +1,20 @@
 """N LoRA adapters on one frozen parent circuit, trained together as one vmap ensemble.
 
-peft's `get_peft_model` injects a `LoraLayer` into each targeted `nn.Linear` of a copy of the parent
-(the attention's q, k, v, o and the MLP's fc_in, fc_out; embeddings and unembedding stay frozen).
+peft's `get_peft_model` injects a `LoraLayer` into each targeted module of a copy of the parent. By
+default (`DEFAULT_TARGETS`) those are the projections (the attention's q, k, v, o and the MLP's
+fc_in, fc_out) and the position embedding; the token embedding and unembedding may be added
+(`targets`). The position embedding is in the default because the arguments share one token
+embedding, so only it can make a child treat them differently: on the cleaned-up mod97.add, add →
+sub never became exact with the projections alone (71.5% at best after 4,000 steps) and with them
+and the positions did in ≤ 500 steps (benchmarks/RESULTS.md).
+
 The adapters of all seeds are stacked along a leading axis and one `functional_call` of the peft-
 wrapped model is vmapped over it, with the frozen base weights shared (not copied) by every member:
 peft's LoRA forward is plain tensor code, so vmap batches it like the base model's
 (tests/learn/adapt check a member against its own unbatched forward).
 
-Each member's adapter starts as peft initialises it under that member's seed (A Kaiming-uniform, B
-zero), so every member starts as the parent exactly. `member(i)` merges adapter i into the weights
+Each member's adapter starts as peft initialises it under that member's seed (one factor random,
+the other zero: B of a projection, A of an embedding), so every member starts as the parent exactly. `member(i)` merges adapter i into the weights
 (`merge_and_unload`): a plain `CircuitTransformer` state dict, what the catalog runs.
 """
 
@@ -26,8 +32,12 @@ from torch.func import functional_call, vmap
 from circ.lang.errors import ConfigError
 from circ.learn.model import CircuitTransformer
 
-# The circuit's projections, by module name (learn/model.py): attention q, k, v, o and the MLP.
-TARGETS = ("q", "k", "v", "o", "fc_in", "fc_out")
+# The circuit's modules LoRA can adapt, by name (learn/model.py): the projections (attention q, k, v,
+# o and the MLP), then the token and position embeddings and the unembedding.
+PROJECTIONS = ("q", "k", "v", "o", "fc_in", "fc_out")
+EMBEDDINGS = ("embed", "pos_embed", "unembed")
+TARGETS = PROJECTIONS + EMBEDDINGS
+DEFAULT_TARGETS = PROJECTIONS + ("pos_embed",)
 ADAPTER = "default"  # peft's adapter name; one adapter per model here
 
 
@@ -35,7 +45,7 @@ ADAPTER = "default"  # peft's adapter name; one adapter per model here
 class LoraOptions:
     rank: int = 8
     alpha: float | None = None  # LoRA scale alpha / rank; None: alpha = rank (scale 1)
-    targets: tuple[str, ...] = TARGETS
+    targets: tuple[str, ...] = DEFAULT_TARGETS
 
     def __post_init__(self) -> None:
         if isinstance(self.rank, bool) or not isinstance(self.rank, int) or self.rank < 1:

@@ -35,6 +35,7 @@ def _catalog(env: dict[str, str]) -> Catalog:
 
 def test_adapt_registers_a_certified_child_and_keeps_the_adapter_on_the_parent(env: dict[str, str]) -> None:
     args = ["adapt", "color.succ", "color_pred", "--rank", "2", "--seeds", "2", "--eval-every", "10"]
+    args += ["--targets", "q, k, v, o, fc_in, fc_out"]  # the projections alone do it here
     result = runner.invoke(app, args, env=env)
     assert result.exit_code == 0, result.output
     assert "registered color.succ.lora.color_pred@1" in result.output and "certified" in result.output
@@ -51,6 +52,7 @@ def test_adapt_registers_a_certified_child_and_keeps_the_adapter_on_the_parent(e
         adapter, config, provenance = load_adapter(catalog.load_artefact(extraction))
         assert config["r"] == 2 and provenance["parent"] == "color.succ@1"
         assert all(".lora_" in k for k in adapter)
+        assert sorted(config["target_modules"]) == ["fc_in", "fc_out", "k", "o", "q", "v"]
         (run,) = catalog.training_runs(child.ref)
         assert run.status == "certified" and run.config["method"] == "lora"
 
@@ -59,6 +61,7 @@ def test_adapt_errors_are_one_line(env: dict[str, str]) -> None:
     for args, field in (
         (["adapt", "color.succ", "mod_neg"], "model.vocab"),
         (["adapt", "color.succ", "color_pred", "--rank", "0"], "rank"),
+        (["adapt", "color.succ", "color_pred", "--targets", "q,ln1"], "targets"),
         (["adapt", "nope", "color_pred"], "unknown circuit"),
         (["adapt", "color.succ", "color_pred", "--steps", "2", "--eval-every", "1"], "validation accuracy"),
     ):

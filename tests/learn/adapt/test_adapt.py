@@ -39,10 +39,13 @@ def shipped(tmp_path_factory: pytest.TempPathFactory):
 def test_ensemble_members_are_their_own_forward_and_start_as_the_parent(shipped: Catalog) -> None:
     parent = shipped.load_model("mod97.add")
     ens = AdapterEnsemble(parent, LoraOptions(rank=4), seeds=[0, 1, 2])
-    with torch.no_grad():  # B is zero at init: every member is the parent
+    assert any("lora_embedding" in name for name in ens.params)  # the embeddings are adapted too
+    with torch.no_grad():  # one factor is zero at init (B; an embedding's A): every member is the parent
         for name, p in ens.params.items():
             if "lora_B" in name:
                 p.normal_()  # make the adapters matter for the comparison below
+            elif "lora_embedding_A" in name:
+                p.normal_(std=0.1)  # (B is already normal: both at 1 would swamp the parent)
     x = torch.randint(0, 97, (3, 50, 3))
     x[..., 2] = 97  # the `=` query token
     with torch.no_grad():
@@ -102,7 +105,7 @@ def test_bad_options_and_a_task_of_another_interface_are_named(shipped: Catalog)
     with pytest.raises(ConfigError, match="rank"):
         LoraOptions(rank=0)
     with pytest.raises(ConfigError, match="targets"):
-        LoraOptions(targets=("embed",))
+        LoraOptions(targets=("ln1",))
     with pytest.raises(ConfigError, match="steps"):
         FitOptions(steps=0)
     with pytest.raises(ConfigError, match=r"model\.vocab"):
