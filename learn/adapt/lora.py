@@ -14,8 +14,9 @@ peft's LoRA forward is plain tensor code, so vmap batches it like the base model
 (tests/learn/adapt check a member against its own unbatched forward).
 
 Each member's adapter starts as peft initialises it under that member's seed (one factor random,
-the other zero: B of a projection, A of an embedding), so every member starts as the parent exactly. `member(i)` merges adapter i into the weights
-(`merge_and_unload`): a plain `CircuitTransformer` state dict, what the catalog runs.
+the other zero: B of a projection, A of an embedding), so every member starts as the parent
+exactly. `member(i)` merges adapter i into the weights (`merge_and_unload`): a plain
+`CircuitTransformer` state dict, what the catalog runs.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from circ.learn.model import CircuitTransformer
 PROJECTIONS = ("q", "k", "v", "o", "fc_in", "fc_out")
 EMBEDDINGS = ("embed", "pos_embed", "unembed")
 TARGETS = PROJECTIONS + EMBEDDINGS
-DEFAULT_TARGETS = PROJECTIONS + ("pos_embed",)
+DEFAULT_TARGETS = (*PROJECTIONS, "pos_embed")
 ADAPTER = "default"  # peft's adapter name; one adapter per model here
 
 
