@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from circ.learn.catalog import Catalog
+    from circ.learn.catalog import Catalog, PackagedCatalog
 
 
 @dataclass(frozen=True)
@@ -54,15 +54,26 @@ class Settings:
     @property
     def blob_dir(self) -> Path:
         """Weights live beside the database file (DESIGN §7), or in the data dir for a server URL."""
-        from circ.learn.catalog.schema import sqlite_path  # SQLAlchemy is 0.4 s: only when used
+        from circ.learn.catalog.records import sqlite_path
 
         db_file = sqlite_path(self.db_url)
         return (db_file.parent if db_file else self.data_dir) / "blobs"
 
+    def open_reader(self) -> Catalog | PackagedCatalog:
+        """For reads only (`circ run`): the catalog, or just the packaged stdlib while the user's
+        SQLite database does not exist yet — the same answers, without importing SQLAlchemy."""
+        from circ.learn.catalog.manifest import PackagedCatalog
+        from circ.learn.catalog.records import sqlite_path
+
+        db_file = sqlite_path(self.db_url)
+        if db_file is not None and self.stdlib_catalog is not None and not db_file.exists():
+            return PackagedCatalog(self.stdlib_catalog)
+        return self.open_catalog()
+
     def open_catalog(self) -> Catalog:
         """The catalog these settings name; the default data directory is made on first use."""
         from circ.learn.catalog import Catalog
-        from circ.learn.catalog.schema import sqlite_path
+        from circ.learn.catalog.records import sqlite_path
 
         db_file = sqlite_path(self.db_url)
         if db_file is not None and db_file.parent.resolve() == self.data_dir.resolve():

@@ -38,7 +38,9 @@ def packaged_backs_all(checked: Checked, packaged: PackagedCatalog) -> bool:
     return True
 
 
-def unbacked(checked: Checked, catalog: Catalog, severity: str = "warning") -> list[Diagnostic]:
+def unbacked(
+    checked: Checked, catalog: Catalog | PackagedCatalog, severity: str = "warning"
+) -> list[Diagnostic]:
     """A diagnostic at each of `circuit_sites` whose `learned` name the catalog lacks."""
     from circ.learn.catalog import CatalogError
 

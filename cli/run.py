@@ -76,7 +76,7 @@ def run(
     with user_errors():
         compiled = api.compile(file, entry)
         rows = api.Inputs(tuple(input or ()), inputs, all_)
-        with settings.open_catalog() as catalog:
+        with settings.open_reader() as catalog:
             if missing := unbacked(compiled.checked, catalog, severity="error"):
                 raise CircError(missing, compiled.program.sources)
             device = settings.torch_device()

@@ -10,7 +10,7 @@ refused by name instead of answering confidently wrong. It runs on register, imp
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from circ.circuit.config import ModelConfig, check_size, parameter_shapes
 from circ.circuit.interface import CircuitInterface
@@ -18,6 +18,9 @@ from circ.circuit.signature import parse_signature
 from circ.circuit.weights import WeightsError, WeightsHeader, read_header
 from circ.lang.errors import ConfigError
 from circ.learn.catalog.records import CatalogError
+
+if TYPE_CHECKING:
+    from torch import nn
 
 
 class Described(Protocol):
@@ -74,3 +77,16 @@ def _check_task_signature(record: Described, who: str) -> None:
         raise CatalogError(
             f"{who}: task {task.key} is {task.signature}, but the record says {record.signature}"
         )
+
+
+def load_model(record: Described, data: bytes, device: str = "cpu") -> nn.Module:
+    """A record's weights as an eval-mode `CircuitTransformer` (imports torch); name, task, config
+    and shapes are checked against the record before anything is allocated."""
+    from safetensors.torch import load
+
+    from circ.learn.model import CircuitTransformer
+
+    check_weights(record, data)
+    model = CircuitTransformer(ModelConfig.from_dict(record.config))
+    model.load_state_dict(load(data))
+    return model.to(device).eval()

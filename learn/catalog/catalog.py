@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from circ.circuit.weights import WeightsError, canonical, read_header
-from circ.learn.catalog.binding import check_weights
+from circ.learn.catalog.binding import check_weights, load_model
 from circ.learn.catalog.certificates import (
     MAX_COUNTEREXAMPLES,
     CertificateRecord,
@@ -48,6 +48,7 @@ from circ.learn.catalog.records import (
     UnknownCircuitError,
     aware,
     parse_ref,
+    sqlite_path,
     utcnow,
 )
 from circ.learn.catalog.schema import (
@@ -57,7 +58,6 @@ from circ.learn.catalog.schema import (
     TrainingRun,
     migrate,
     open_engine,
-    sqlite_path,
 )
 from circ.learn.store import BlobStore
 
@@ -138,17 +138,8 @@ class Catalog:
 
     def load_model(self, ref: str, version: int | None = None, device: str = "cpu") -> nn.Module:
         """The circuit as an eval-mode `CircuitTransformer` (imports torch)."""
-        from safetensors.torch import load
-
-        from circ.circuit.config import ModelConfig
-        from circ.learn.model import CircuitTransformer
-
         record = self.get(ref, version)
-        data = self._weights(record)
-        check_weights(record, data)  # name, task, config and shapes agree before anything is allocated
-        model = CircuitTransformer(ModelConfig.from_dict(record.config))
-        model.load_state_dict(load(data))
-        return model.to(device).eval()
+        return load_model(record, self._weights(record), device)
 
     def weights_path(self, record: CircuitRecord) -> Path:
         return self._store(record).path(record.weights_sha256)

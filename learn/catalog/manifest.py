@@ -32,12 +32,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from circ.learn.catalog.binding import load_model
 from circ.learn.catalog.certificates import CertificateRecord, samples_from_json
 from circ.learn.catalog.certificates import check as check_certification
-from circ.learn.catalog.records import CatalogError, CircuitRecord, ExtractionRecord, aware
+from circ.learn.catalog.records import (
+    CatalogError,
+    CircuitRecord,
+    ExtractionRecord,
+    UnknownCircuitError,
+    aware,
+    parse_ref,
+)
 from circ.learn.store import BlobStore
+
+if TYPE_CHECKING:
+    from torch import nn
 
 FORMAT = "circ.catalog/1"
 MANIFEST = "manifest.json"
@@ -168,11 +179,40 @@ def write_manifest(
 
 
 class PackagedCatalog:
-    """A read-only catalog directory (the stdlib's); its manifest is read on first use."""
+    """A read-only catalog directory (the stdlib's); its manifest is read on first use.
+
+    It answers the reads a run needs (`get`, `circuits`, `load_model`) the way `Catalog` answers
+    them for a name the user's database lacks, so `circ run` on a machine with no database yet
+    never imports SQLAlchemy (0.35 s of a 2.3 s start, issue 19)."""
 
     def __init__(self, directory: str | Path) -> None:
         self.directory = Path(directory)
         self.blobs = BlobStore(self.directory / BLOBS)
+
+    def __enter__(self) -> PackagedCatalog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def get(self, ref: str, version: int | None = None) -> CircuitRecord:
+        """The circuit `ref` (`name` or `name@version`; default the newest version)."""
+        name, pinned = parse_ref(ref)
+        version = version if version is not None else pinned
+        candidates = self.versions(name)
+        for record in reversed(candidates):
+            if version in (None, record.version):
+                return record
+        known = (c.name for c in self.manifest.circuits)
+        raise UnknownCircuitError(name, known, version, (c.version for c in candidates))
+
+    def load_weights(self, ref: str, version: int | None = None) -> bytes:
+        record = self.get(ref, version)
+        return self.blobs.get(record.weights_sha256, owner=f"circuit {record.name!r}")
+
+    def load_model(self, ref: str, version: int | None = None, device: str = "cpu") -> nn.Module:
+        """The circuit as an eval-mode `CircuitTransformer` (imports torch)."""
+        return load_model(self.get(ref, version), self.load_weights(ref, version), device)
 
     @cached_property
     def manifest(self) -> Manifest:

@@ -7,19 +7,24 @@ program declares, so a wrong circuit fails loudly instead of decoding tokens as 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from circ.circuit.config import ModelConfig
 from circ.circuit.interface import CircuitInterface
 from circ.circuit.provider import CircuitUnavailable, LoadedCircuit
 from circ.circuit.signature import format_signature
 from circ.lang import types as T
 from circ.lang.errors import ConfigError
-from circ.learn.catalog.catalog import Catalog
 from circ.learn.catalog.records import CatalogError
 from circ.learn.store import StoreError
 
+if TYPE_CHECKING:
+    from circ.learn.catalog.catalog import Catalog
+    from circ.learn.catalog.manifest import PackagedCatalog
+
 
 class CatalogProvider:
-    def __init__(self, catalog: Catalog, device: str = "cpu") -> None:
+    def __init__(self, catalog: Catalog | PackagedCatalog, device: str = "cpu") -> None:
         self.catalog = catalog
         self.device = device
 

@@ -9,6 +9,7 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from circ.lang.errors import UserError
@@ -104,3 +105,11 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
     if not version.isdigit():
         raise CatalogError(f"bad circuit reference {ref!r}: expected NAME or NAME@VERSION")
     return name, int(version)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a `sqlite:///…` URL; None for in-memory SQLite or another database."""
+    if not url.startswith("sqlite:///"):
+        return None
+    path = url[len("sqlite:///") :].split("?", 1)[0]
+    return Path(path) if path and path != ":memory:" else None

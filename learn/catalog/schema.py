@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any, ClassVar
 
 from sqlalchemy import (
@@ -104,14 +103,6 @@ class Extraction(Base):
     artefact_sha256: Mapped[str] = mapped_column(String(64))
     summary: Mapped[dict[str, Any]]
     created: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file behind a `sqlite:///…` URL; None for in-memory SQLite or another database."""
-    if not url.startswith("sqlite:///"):
-        return None
-    path = url[len("sqlite:///") :].split("?", 1)[0]
-    return Path(path) if path and path != ":memory:" else None
 
 
 def open_engine(url: str, writer: bool = True) -> Engine:

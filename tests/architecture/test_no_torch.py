@@ -48,3 +48,23 @@ def test_front_end_commands_import_no_torch(args: list[str], imported: str, tmp_
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == imported
+
+
+def test_a_run_before_any_database_exists_reads_the_stdlib_without_sqlalchemy(tmp_path: Path) -> None:
+    """The first thing a new user runs: no database yet, so none is made and SQLAlchemy (0.35 s of
+    the start) is not imported; the packaged stdlib answers as the catalog would."""
+    probe = PROBE.replace('print(",".join(heavy) or "none")', 'print("sqlalchemy" in sys.modules)')
+    home = tmp_path / "home"
+    env = {"CIRC_HOME": str(home), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "200"}
+    args = ["run", "affine.circ", "-i", "x=5"]
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *args],
+        cwd=EXAMPLES,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "False"
+    assert not home.exists()
