@@ -35,7 +35,9 @@ def training_progress(console: Console) -> Iterator[Callable[[EvalEvent], None]]
             accs = event.val_acc
             done = sum(event.done)
             text = f"val acc min {min(accs):.3f} max {max(accs):.3f}" + (f" · {done} done" if done else "")
-            finished = all(event.done) or event.step >= event.steps
-            progress.update(bars[event.group], completed=event.steps if finished else event.step, acc=text)
+            if all(event.done):  # every member stopped early: the bar ends where they did, full
+                progress.update(bars[event.group], total=event.step, completed=event.step, acc=text)
+            else:
+                progress.update(bars[event.group], completed=event.step, acc=text)
 
         yield on_eval
