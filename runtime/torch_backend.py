@@ -7,6 +7,8 @@ model once over a k×-taller batch (`passes.batch`), a chunk at a time.
 
 from __future__ import annotations
 
+import functools
+
 import networkx as nx
 import torch
 
@@ -100,7 +102,14 @@ def call_tokens(
     calls = [torch.cat(args[i * m : (i + 1) * m], dim=1) for i in range(k)] if m else []
     raw = torch.cat(calls) if calls else torch.empty(k * rows, 0, dtype=torch.long, device=device)
     queries = torch.zeros(raw.shape[0], iface.n_out, dtype=torch.long, device=device)
-    return torch.cat([raw, queries], dim=1) - torch.tensor(iface.shift, device=device)
+    return torch.cat([raw, queries], dim=1) - _shift(iface.shift, device)
+
+
+@functools.lru_cache(maxsize=1024)
+def _shift(shift: tuple[int, ...], device: torch.device) -> torch.Tensor:
+    """A circuit's token shift on `device`, made once: `torch.tensor` on a GPU is a blocking
+    host-to-device copy, which every call would otherwise pay (issue 19). Only ever read."""
+    return torch.tensor(shift, device=device)
 
 
 def unstack(
