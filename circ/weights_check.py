@@ -25,16 +25,13 @@ def circuit_sites(checked: Checked) -> list[tuple[Span, Symbol]]:
 def packaged_backs_all(checked: Checked, packaged: PackagedCatalog) -> bool:
     """Does the read-only stdlib alone hold every circuit the program uses? Then `circ check` need not
     open the database (nor import SQLAlchemy, 0.3 s): a user's own version would only shadow it."""
-    from circ.learn.catalog import CatalogError, parse_ref
+    from circ.learn.catalog import CatalogError
 
     try:
         for _, symbol in circuit_sites(checked):
-            name, version = parse_ref(symbol.decl.learned)
-            versions = [r.version for r in packaged.versions(name)]
-            if not versions or (version is not None and version not in versions):
-                return False
+            packaged.get(symbol.decl.learned)
     except CatalogError:
-        return False  # the full catalog reports what is wrong with it
+        return False  # not shipped (or the manifest is damaged): the full catalog answers
     return True
 
 

@@ -63,6 +63,7 @@ def run(
     """Run a program on learned circuits from the catalog (the shipped stdlib, then your own); every
     row is checked against the entry's contract."""
     from circ import api
+    from circ.cli.show_run import contract_summary, json_lines, results_table, row_contracts, trace_tree
     from circ.lang.diagnostics import CircError
     from circ.learn.catalog.provider import CatalogProvider
     from circ.settings import Settings
@@ -74,21 +75,13 @@ def run(
     settings = Settings.from_env(db=db)
     start = time.perf_counter()
     with user_errors():
+        device = settings.torch_device()
         compiled = api.compile(file, entry)
         rows = api.Inputs(tuple(input or ()), inputs, all_)
         with settings.open_reader() as catalog:
             if missing := unbacked(compiled.checked, catalog, severity="error"):
                 raise CircError(missing, compiled.program.sources)
-            device = settings.torch_device()
             provider = CatalogProvider(catalog, device)
-            from circ.cli.show_run import (
-                contract_summary,
-                json_lines,
-                results_table,
-                row_contracts,
-                trace_tree,
-            )
-
             if trace:  # only the rows shown are traced: a trace keeps every node's value
                 first = next(rows.chunks(compiled.params, max(1, limit)))
                 ran = api.run(compiled, first, provider, backend.value, True, device, chunk_rows)

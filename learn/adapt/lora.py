@@ -5,8 +5,8 @@ default (`DEFAULT_TARGETS`) those are the projections (the attention's q, k, v, 
 fc_in, fc_out) and the position embedding; the token embedding and unembedding may be added
 (`targets`). The position embedding is in the default because the arguments share one token
 embedding, so only it can make a child treat them differently: on the cleaned-up mod97.add, add →
-sub never became exact with the projections alone (71.5% at best after 4,000 steps) and with them
-and the positions did in ≤ 500 steps (benchmarks/RESULTS.md).
+sub never became exact with the projections alone (71.5% at best after 4,000 steps); with the
+positions too, 3 seeds of 3 did, in 450–1,675 steps (benchmarks/RESULTS.md).
 
 The adapters of all seeds are stacked along a leading axis and one `functional_call` of the peft-
 wrapped model is vmapped over it, with the frozen base weights shared (not copied) by every member:

@@ -207,12 +207,15 @@ class PackagedCatalog:
         raise UnknownCircuitError(name, known, version, (c.version for c in candidates))
 
     def load_weights(self, ref: str, version: int | None = None) -> bytes:
-        record = self.get(ref, version)
-        return self.blobs.get(record.weights_sha256, owner=f"circuit {record.name!r}")
+        return self._weights(self.get(ref, version))
 
     def load_model(self, ref: str, version: int | None = None, device: str = "cpu") -> nn.Module:
         """The circuit as an eval-mode `CircuitTransformer` (imports torch)."""
-        return load_model(self.get(ref, version), self.load_weights(ref, version), device)
+        record = self.get(ref, version)
+        return load_model(record, self._weights(record), device)
+
+    def _weights(self, record: CircuitRecord) -> bytes:
+        return self.blobs.get(record.weights_sha256, owner=f"circuit {record.name!r}")
 
     @cached_property
     def manifest(self) -> Manifest:

@@ -25,6 +25,21 @@ print(",".join(heavy) or "none")
 """
 
 
+def heavy_imports(args: list[str], home: Path, timeout: int = 120) -> str:
+    """The heavy modules a `circ` command imported (in a fresh interpreter), comma-separated."""
+    env = {"CIRC_HOME": str(home), "PATH": "/usr/bin:/bin", "HOME": str(home.parent), "COLUMNS": "200"}
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        cwd=EXAMPLES,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip().splitlines()[-1]
+
+
 @pytest.mark.parametrize(
     ("args", "imported"),
     [
@@ -37,34 +52,14 @@ print(",".join(heavy) or "none")
     ids=lambda a: " ".join(a[:1] + a[2:]) if isinstance(a, list) else a,
 )
 def test_front_end_commands_import_no_torch(args: list[str], imported: str, tmp_path: Path) -> None:
-    env = {"CIRC_HOME": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    out = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
-        cwd=EXAMPLES,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == imported
+    assert heavy_imports(args, tmp_path / "home") == imported
 
 
 def test_a_run_before_any_database_exists_reads_the_stdlib_without_sqlalchemy(tmp_path: Path) -> None:
     """The first thing a new user runs: no database yet, so none is made and SQLAlchemy (0.35 s of
     the start) is not imported; the packaged stdlib answers as the catalog would."""
-    probe = PROBE.replace('print(",".join(heavy) or "none")', 'print("sqlalchemy" in sys.modules)')
     home = tmp_path / "home"
-    env = {"CIRC_HOME": str(home), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "200"}
-    args = ["run", "affine.circ", "-i", "x=5"]
-    out = subprocess.run(
-        [sys.executable, "-c", probe, *args],
-        cwd=EXAMPLES,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    assert "sqlalchemy" not in heavy_imports(["run", "affine.circ", "-i", "x=5"], home, timeout=300).split(
+        ","
     )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "False"
     assert not home.exists()
