@@ -1,8 +1,8 @@
 """The reference backend: each circuit node's model, called with PyTorch on all rows at once.
 
 A call is: subtract each argument leaf's low end and append the `=` queries (the circuit interface's
-`shift`) → transformer → argmax → add the output's low ends back. A node batched k ways runs its
-model once over a k×-taller batch (`passes.batch`), a chunk at a time.
+`shift`) → keep the distinct rows → transformer → argmax → add the output's low ends back. A node
+batched k ways runs its model once over a k×-taller batch (`passes.batch`), a chunk at a time.
 """
 
 from __future__ import annotations
@@ -17,16 +17,23 @@ from circ.circuit.provider import CircuitProvider, LoadedCircuit
 from circ.compiler import nodes as N
 from circ.learn.model import CircuitTransformer
 
-# rows per model pass: small enough that a call's activations stay in cache. Measured on one core
-# (benchmarks/examples_vs_hand.py, RESULTS.md): 4,096 rows ran the colour programs 1.45–1.55× faster
-# than 65,536, whose [196,608 × 64] @ [64 × 64] matmuls fall out of cache (32 vs 91–101 GFLOP/s).
-CHUNK_ROWS = 1 << 12
+# rows per pass through the program, and per network pass within it: small enough that a call's
+# activations stay in cache. Measured on one core (benchmarks/examples_vs_hand.py, RESULTS.md):
+# 4,096-row chunks ran the colour programs 1.45–1.55× faster than 65,536, whose [196,608 × 64] @
+# [64 × 64] matmuls fall out of cache (32 vs 91–101 GFLOP/s), and smaller ones find fewer repeated
+# calls (`distinct`); networks run 1,024 rows at a time: 10⁶ rows of examples/sequences.circ took
+# 64 s and 366 MB so, 75 s and 593 MB at 4,096 (the allocator keeps what larger passes free).
+CHUNK_ROWS, NETWORK_ROWS = 1 << 12, 1 << 10
 # SDPA's CPU kernel costs more than the whole attention for a few queries over a few keys: the
 # model's broadcast path (`attn_impl="math"`) ran the 2–3-position Mod[97] and colour circuits
 # 1.1–1.45× faster, while the 12-position Seq circuits were 0.8–0.96× as fast on it (RESULTS.md,
 # issue 19). Up to this many position pairs every stdlib circuit decodes its whole domain the same
-# either way (tests/runtime/test_torch_decode.py). On CUDA the default (SDPA / flash_attn) stays.
-BROADCAST_PAIRS = 16
+# either way (tests/runtime/test_torch_decode.py). Larger one-layer circuits take the folded path
+# (their queries are the constant `=` tokens) up to this many query × key pairs: 1.6–1.9× faster
+# than SDPA on the seq6 calls (72 pairs), 2× slower on the 5×5 grids (1,250), and the same decoding
+# on every stdlib circuit (benchmarks/attention_paths.py). On CUDA the default (SDPA / flash_attn) stays.
+BROADCAST_PAIRS, FOLDED_PAIRS = 16, 128
+Repeats = tuple[torch.Tensor, torch.Tensor] | None  # the distinct rows, and each call's row among them
 
 
 class TorchBackend:
@@ -45,6 +52,9 @@ class TorchBackend:
             loaded = self.provider.load(*key)
             self._loaded[key] = LoadedCircuit(loaded.interface, loaded.model.to(self.device).eval())
         return self._loaded[key]
+
+    def distinct(self, iface: CircuitInterface, tokens: torch.Tensor) -> Repeats:
+        return distinct(iface, tokens)  # a method, so a benchmark can time every row run (`None`)
 
     def prepare(self, graph: nx.MultiDiGraph) -> _Calls:
         """Load every circuit up front, so a missing one fails before any work is done."""
@@ -67,12 +77,17 @@ class _Calls:
         circuit, device = self.circuits[node], self.backend.device
         k = N.calls(self.graph, node)
         tokens = call_tokens(circuit.interface, values, k, device)
-        # a batched call is k× taller than a chunk: run it a chunk at a time to keep memory bounded
-        step = self.backend.chunk_rows
+        repeats = self.backend.distinct(circuit.interface, tokens)
+        if repeats is not None:
+            tokens, inverse = repeats
+        # a batched call is k× taller than a chunk: run it a slice at a time to keep memory bounded
+        step = min(self.backend.chunk_rows, NETWORK_ROWS)
         options = attention(circuit.model, device)
         parts = [circuit.model(tokens[s : s + step], **options) for s in range(0, tokens.shape[0], step)]
         logits = torch.cat(parts) if len(parts) > 1 else parts[0]  # [k·rows, n_out, out_vocab]
         decoded, sure = decode(logits)
+        if repeats is not None:
+            decoded, sure = decoded[inverse], sure[inverse]
         return unstack(circuit.interface, decoded, sure, k)
 
 
@@ -86,11 +101,31 @@ def decode(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def attention(model: object, device: torch.device) -> dict[str, str]:
-    """The attention implementation for a model's calls: the broadcast path for tiny tiles on CPU."""
+    """The attention implementation for a model's calls on CPU: the broadcast path for tiny tiles,
+    the folded one (constant queries) for one-layer models of up to `FOLDED_PAIRS` pairs."""
     if device.type != "cpu" or not isinstance(model, CircuitTransformer):
         return {}
     cfg = model.cfg
-    return {"attn_impl": "math"} if cfg.n_positions * cfg.n_positions <= BROADCAST_PAIRS else {}
+    if cfg.n_positions * cfg.n_positions <= BROADCAST_PAIRS:
+        return {"attn_impl": "math"}
+    return (
+        {"attn_impl": "folded"} if cfg.n_layers == 1 and cfg.n_out * cfg.n_positions <= FOLDED_PAIRS else {}
+    )
+
+
+def distinct(iface: CircuitInterface, tokens: torch.Tensor) -> Repeats:
+    """The distinct rows of `tokens` [calls, n_positions] and each call's row among them, or None
+    when none repeats. The network runs once per distinct argument tuple: a call on one variable of a
+    two-variable domain (`square(x)` over 9,409 (x, y) rows) runs 97 rows, not 9,409 (issue 19).
+    Each tuple is numbered in its domain, so only domains below 2⁶² are searched, and only on CPU
+    (`torch.unique` waits for the GPU)."""
+    radix, n = iface.in_vocab - 1, iface.n_in
+    if tokens.device.type != "cpu" or radix**n >= 1 << 62:
+        return None
+    key = (tokens[:, :n] * radix ** torch.arange(n)).sum(1)  # the tuple's number in its domain
+    unique, inverse = torch.unique(key, return_inverse=True)
+    first = torch.empty_like(unique).scatter_(0, inverse, torch.arange(tokens.shape[0]))
+    return (tokens[first], inverse) if unique.shape[0] < tokens.shape[0] else None
 
 
 def call_tokens(

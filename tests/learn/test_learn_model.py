@@ -40,6 +40,36 @@ def test_logits_shape_and_attention_paths_agree(layers: int, layernorm: bool, n:
     torch.testing.assert_close(model(x, all_positions=True)[:, -cfg.n_out :], out, atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("causal", [True, False])
+@pytest.mark.parametrize("layernorm", [False, True])
+def test_folded_attention_is_the_same_network_where_the_queries_are_constant(
+    causal: bool, layernorm: bool
+) -> None:
+    """One layer, `=` at every query position: the folded scores (residual @ Wₖᵀq) give SDPA's logits."""
+    cfg = config(6, layernorm=layernorm, causal=causal)
+    model = build_model(cfg, seed=1)
+    x = tokens(cfg, batch=64)
+    assert model._foldable(x, all_positions=False)
+    with torch.no_grad():
+        torch.testing.assert_close(
+            model(x, attn_impl="folded"), model(x, attn_impl="sdpa"), atol=1e-5, rtol=1e-5
+        )
+
+
+def test_folded_attention_is_only_taken_where_it_holds() -> None:
+    cfg = config(6)
+    x = tokens(cfg, batch=8)
+    one, two = build_model(cfg, 0), build_model(config(6, n_layers=2), 0)
+    varied = x.clone()
+    varied[3, -1] = 0  # one row's query token differs: no single query vector
+    assert not one._foldable(varied, all_positions=False)
+    assert not one._foldable(x, all_positions=True)  # every position queried
+    assert not two._foldable(x, all_positions=False)  # a second layer's queries depend on the input
+    with torch.no_grad():  # where it does not hold, `folded` is the ordinary attention
+        torch.testing.assert_close(one(varied, attn_impl="folded"), one(varied))
+        torch.testing.assert_close(two(x, attn_impl="folded"), two(x))
+
+
 def test_same_seed_same_weights() -> None:
     a, b, c = build_model(config(), 3), build_model(config(), 3), build_model(config(), 4)
     for (name, pa), pb, pc in zip(a.named_parameters(), b.parameters(), c.parameters(), strict=True):

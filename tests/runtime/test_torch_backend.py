@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
+from circ.circuit.interface import CircuitInterface
 from circ.circuit.provider import CircuitUnavailable, ModelsProvider
 from circ.compiler import nodes as N
 from circ.compiler.lower import lower
+from circ.lang import types as T
 from circ.lang.check import check
 from circ.lang.modules import load_text
 from circ.runtime import torch_backend
@@ -87,10 +89,13 @@ def test_chunked_execution_matches_one_pass(color_provider, monkeypatch) -> None
     graph, params, _ = program(body)
     inputs = domain_batch(params)
     whole = execute(graph, inputs, TorchBackend(color_provider), keep=True)
+    monkeypatch.setattr(torch_backend, "NETWORK_ROWS", 16)  # one chunk, the networks 16 rows at a time
+    sliced = execute(graph, inputs, TorchBackend(color_provider), keep=True)
     monkeypatch.setattr(torch_backend, "CHUNK_ROWS", 64)
     chunked = execute(graph, inputs, TorchBackend(color_provider), keep=True)
-    assert torch.equal(whole.output, chunked.output)
-    assert all(torch.equal(whole.values[n], chunked.values[n]) for n in whole.values)
+    for other in (sliced, chunked):
+        assert torch.equal(whole.output, other.output)
+        assert all(torch.equal(whole.values[n], other.values[n]) for n in whole.values)
 
 
 def test_a_missing_circuit_fails_before_running() -> None:
@@ -103,3 +108,46 @@ def test_a_circuit_declared_with_another_signature_is_refused(color_provider) ->
     graph, params, _ = program("fn main(a: Color) -> Bool { wrong(a, a) }")
     with pytest.raises(CircuitUnavailable, match=r"trained as \(Color, Color\) -> Color, but is declared"):
         execute(graph, domain_batch(params), TorchBackend(color_provider))
+
+
+class _EveryRow(TorchBackend):
+    """The backend with the search for repeated argument tuples switched off."""
+
+    def distinct(self, iface, tokens):
+        return None
+
+
+def _counted(backend: TorchBackend, graph, inputs):
+    """The execution, and how many rows the networks were given in it."""
+    seen: list[int] = []
+    models = {id(c.model): c.model for c in backend.prepare(graph).circuits.values()}
+    hooks = [m.register_forward_pre_hook(lambda _m, a: seen.append(a[0].shape[0])) for m in models.values()]
+    try:
+        return execute(graph, inputs, backend, keep=True), sum(seen)
+    finally:
+        for h in hooks:
+            h.remove()
+
+
+def test_the_network_runs_once_per_distinct_argument_tuple(color_provider) -> None:
+    """Over all 100 (a, b) rows, plus(a, a) has 10 distinct argument tuples and bigger(a, b) 100:
+    the networks are given 110 rows, not 200, and answer as if run on every row."""
+    graph, params, _ = program("fn main(a: Color, b: Color) -> (Color, Color) { (plus(a, a), bigger(a, b)) }")
+    inputs = domain_batch(params)
+    every, every_rows = _counted(_EveryRow(color_provider), graph, inputs)
+    once, once_rows = _counted(TorchBackend(color_provider), graph, inputs)
+    assert (every_rows, once_rows) == (200, 110)
+    assert torch.equal(every.output, once.output)
+    for node, sure in every.confidence.items():
+        torch.testing.assert_close(once.confidence[node], sure, rtol=1e-5, atol=1e-6)
+
+
+def test_distinct_rows_rebuild_every_call_and_skip_what_cannot_repeat() -> None:
+    iface = CircuitInterface((T.COLOR, T.COLOR), T.COLOR)  # tokens: a, b, then `=` (10)
+    tokens = torch.tensor([[3, 4, 10], [1, 2, 10], [3, 4, 10], [4, 3, 10]])
+    unique, inverse = torch_backend.distinct(iface, tokens)
+    assert unique.shape[0] == 3 and torch.equal(unique[inverse], tokens)
+    assert torch_backend.distinct(iface, tokens[1:]) is None  # no repeats: the rows run as they are
+    grid = T.GridT(5, 5)
+    big = CircuitInterface((grid,), grid)  # 10²⁵ grids: too many to number in 64 bits, not searched
+    assert torch_backend.distinct(big, torch.zeros(4, big.n_positions, dtype=torch.long)) is None

@@ -67,3 +67,52 @@ def test_every_small_shipped_circuit_decodes_the_same_on_its_whole_domain_with_e
                 fast = loaded.model(tokens, **attention(loaded.model, torch.device("cpu")))
                 reference = loaded.model(tokens, attn_impl="sdpa")
             assert torch.equal(fast.argmax(-1), reference.argmax(-1)), entry["name"]
+
+
+def test_one_layer_circuits_of_a_few_dozen_pairs_take_the_folded_path() -> None:
+    from circ.circuit.config import ModelConfig
+    from circ.learn.data import get_task
+    from circ.learn.model import build_model
+
+    def model(n: int, **sizes: object) -> object:
+        iface = get_task("seq_reverse", n=n).interface
+        return build_model(ModelConfig.for_interface(iface, d_model=16, n_heads=2, d_mlp=16, **sizes), 0)
+
+    cpu = torch.device("cpu")
+    assert attention(model(6), cpu) == {"attn_impl": "folded"}  # 12 positions, 6 queries: 72 pairs
+    assert attention(model(6, n_layers=2), cpu) == {}  # the second layer's queries vary
+    assert attention(model(12), cpu) == {}  # 24 × 12 = 288 pairs: SDPA is faster there
+    assert attention(model(6), torch.device("cuda")) == {}
+
+
+def test_shipped_circuits_on_the_folded_path_decode_as_with_sdpa_far_inside_their_margins(tmp_path) -> None:
+    """Seeded inputs of every shipped circuit the runtime folds: the same answers as SDPA (the path
+    the certificates were computed with), and logits that move by far less than half the certified
+    least margin, the most an answer could take. benchmarks/attention_paths.py checks whole domains."""
+    import json
+
+    from circ.learn.catalog.manifest import PackagedCatalog
+    from circ.settings import packaged_catalog_dir
+
+    catalog = PackagedCatalog(packaged_catalog_dir())
+    manifest = json.loads((packaged_catalog_dir() / "manifest.json").read_text())
+    gen = torch.Generator().manual_seed(0)
+    folded = 0
+    torch.set_num_threads(1)
+    for record in catalog.circuits():
+        model = catalog.load_model(record.name)
+        if attention(model, torch.device("cpu")) != {"attn_impl": "folded"}:
+            continue
+        folded += 1
+        cfg = model.cfg
+        tokens = torch.randint(0, cfg.vocab - 1, (2048, cfg.n_positions), generator=gen)
+        tokens[:, cfg.n_positions - cfg.n_out :] = cfg.vocab - 1
+        with torch.no_grad():
+            fast, reference = model(tokens, attn_impl="folded"), model(tokens, attn_impl="sdpa")
+        assert torch.equal(fast.argmax(-1), reference.argmax(-1)), record.name
+        entry = next(
+            c for c in manifest["circuits"] if (c["name"], c["version"]) == (record.name, record.version)
+        )
+        least = min(c["min_margin"] for c in entry["certificates"] if c.get("min_margin") is not None)
+        assert float((fast - reference).abs().max()) < least / 100, record.name
+    assert folded >= 9  # the seq6 circuits
