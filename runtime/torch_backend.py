@@ -21,8 +21,8 @@ from circ.learn.model import CircuitTransformer
 # activations stay in cache. Measured on one core (benchmarks/examples_vs_hand.py, RESULTS.md):
 # 4,096-row chunks ran the colour programs 1.45–1.55× faster than 65,536, whose [196,608 × 64] @
 # [64 × 64] matmuls fall out of cache (32 vs 91–101 GFLOP/s), and smaller ones find fewer repeated
-# calls (`distinct`); networks run 1,024 rows at a time: 10⁶ rows of examples/sequences.circ took
-# 64 s and 366 MB so, 75 s and 593 MB at 4,096 (the allocator keeps what larger passes free).
+# calls (`distinct`); on CPU networks run 1,024 rows at a time: 10⁶ rows of examples/sequences.circ
+# took 64 s and 366 MB so, 75 s and 593 MB at 4,096 (the allocator keeps what larger passes free).
 CHUNK_ROWS, NETWORK_ROWS = 1 << 12, 1 << 10
 # SDPA's CPU kernel costs more than the whole attention for a few queries over a few keys: the
 # model's broadcast path (`attn_impl="math"`) ran the 2–3-position Mod[97] and colour circuits
@@ -81,7 +81,7 @@ class _Calls:
         if repeats is not None:
             tokens, inverse = repeats
         # a batched call is k× taller than a chunk: run it a slice at a time to keep memory bounded
-        step = min(self.backend.chunk_rows, NETWORK_ROWS)
+        step = min(self.backend.chunk_rows, NETWORK_ROWS if device.type == "cpu" else 1 << 62)
         options = attention(circuit.model, device)
         parts = [circuit.model(tokens[s : s + step], **options) for s in range(0, tokens.shape[0], step)]
         logits = torch.cat(parts) if len(parts) > 1 else parts[0]  # [k·rows, n_out, out_vocab]
