@@ -128,19 +128,17 @@ class Attention(nn.Module):
         batch, pos, d = x.shape
         h, dh, n_arg = self.cfg.n_heads, self.cfg.d_head, pos - n_query
         same = x[0, n_arg:]  # [q_pos, d_model]: the residual every row has at the query positions
-        q = self.q(same).reshape(n_query, h, dh)
-        fold = (torch.einsum("qhe,hed->dqh", q, self.k.weight.reshape(h, dh, d)) / math.sqrt(dh)).reshape(
-            d, -1
-        )
+        q = self.q(same).reshape(n_query, h, dh).transpose(0, 1)  # [head, q_pos, d_head]
+        fold = (q @ self.k.weight.reshape(h, dh, d) / math.sqrt(dh)).permute(2, 1, 0).reshape(d, -1)
         scores = (x[:, :n_arg].reshape(batch * n_arg, d) @ fold).reshape(batch, n_arg, n_query, h)
         own = (same @ fold).reshape(n_query, n_query, h)  # [key, query, head]
         if self.cfg.causal:  # every query sees every argument, and the query positions up to its own
             later = torch.ones(n_query, n_query, dtype=torch.bool, device=x.device).tril(-1)
             own = own.masked_fill(later[:, :, None], float("-inf"))
-        weights = torch.cat([scores, own.expand(batch, -1, -1, -1)], dim=1).softmax(1)
-        values = self.v(x[:, :n_arg]).reshape(batch, n_arg, h, dh)
-        z = torch.einsum("bkqh,bkhd->bqhd", weights[:, :n_arg], values)
-        return z + torch.einsum("bkqh,khd->bqhd", weights[:, n_arg:], self.v(same).reshape(n_query, h, dh))
+        weights = torch.cat([scores, own.expand(batch, -1, -1, -1)], dim=1).softmax(1)  # [b, key, q, h]
+        values = torch.cat([self.v(x[:, :n_arg]), self.v(same).expand(batch, -1, -1)], dim=1)
+        z = weights.permute(0, 3, 2, 1) @ values.reshape(batch, pos, h, dh).transpose(1, 2)  # [b, h, q, dh]
+        return z.transpose(1, 2)
 
 
 class MLP(nn.Module):
