@@ -134,11 +134,12 @@ def hand(graph: nx.MultiDiGraph, provider: CatalogProvider) -> Callable[[list[to
 def network_flops(backend: tb.TorchBackend, graph: nx.MultiDiGraph, batch: list[torch.Tensor]) -> int:
     """The FLOPs a run of `graph` on `backend` makes its networks compute: each one's per-row cost ×
     the rows it was given."""
-    models = {n: c.model for n, c in backend.prepare(graph).circuits.items()}
-    seen: dict[int, int] = {}
+    models = {id(c.model): c.model for c in backend.prepare(graph).circuits.values()}  # each model once
+    flops = 0
 
     def count(model: torch.nn.Module, args: tuple[torch.Tensor, ...]) -> None:
-        seen[id(model)] = seen.get(id(model), 0) + args[0].shape[0]
+        nonlocal flops
+        flops += model_flops(model.cfg) * args[0].shape[0]
 
     handles = [m.register_forward_pre_hook(count) for m in models.values()]
     try:
@@ -146,7 +147,7 @@ def network_flops(backend: tb.TorchBackend, graph: nx.MultiDiGraph, batch: list[
     finally:
         for h in handles:
             h.remove()
-    return sum(model_flops(m.cfg) * seen.get(id(m), 0) for m in {id(m): m for m in models.values()}.values())
+    return flops
 
 
 def rows_for(compiled: api.Compiled, rows: int) -> list[torch.Tensor]:

@@ -85,7 +85,7 @@ def test_one_layer_circuits_of_a_few_dozen_pairs_take_the_folded_path() -> None:
     assert attention(model(6), torch.device("cuda")) == {}
 
 
-def test_shipped_circuits_on_the_folded_path_decode_as_with_sdpa_far_inside_their_margins(tmp_path) -> None:
+def test_shipped_circuits_on_the_folded_path_decode_as_with_sdpa_far_inside_their_margins() -> None:
     """Seeded inputs of every shipped circuit the runtime folds: the same answers as SDPA (the path
     the certificates were computed with), and logits that move by far less than half the certified
     least margin, the most an answer could take. benchmarks/attention_paths.py checks whole domains."""
