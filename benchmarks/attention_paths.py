@@ -5,7 +5,11 @@ For each circuit: how many inputs decode differently, the largest |Δ logit|, th
 margin (an answer can only change where |Δ logit| reaches half of it), and µs per row of each path
 at 4,096-row batches on one thread.
 
-Run: python benchmarks/attention_paths.py [--sample 100000] [NAME ...]
+With `--precision bf16` both paths compute in bf16 and the margins are the bf16 certificates' (which
+are computed on the runtime's path): how far the choice of kernel moves a bf16 logit, next to the
+margin an answer would need to lose.
+
+Run: python benchmarks/attention_paths.py [--sample 100000] [--precision bf16] [NAME ...]
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from circ.circuit.interface import CircuitInterface
 from circ.circuit.signature import parse_signature
 from circ.lang import types as T
 from circ.learn.catalog.manifest import PackagedCatalog
+from circ.learn.model import DTYPES
 from circ.runtime.torch_backend import attention, call_tokens
 from circ.runtime.values import domain_rows, domain_size
 from circ.settings import packaged_catalog_dir
@@ -57,6 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("names", nargs="*", help="circuits (default: every shipped one-layer circuit)")
     parser.add_argument("--sample", type=int, default=10**6, help="inputs per circuit at most")
+    parser.add_argument("--precision", choices=sorted(DTYPES), default="fp32")
     args = parser.parse_args()
     torch.set_num_threads(1)
     catalog = PackagedCatalog(packaged_catalog_dir())
@@ -68,7 +74,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for name in args.names or sorted(latest):
         entry = latest[name]
-        model = catalog.load_model(name)
+        model = catalog.load_model(name).to(DTYPES[args.precision])
         options = attention(model, cpu)
         if not args.names and (model.cfg.n_layers != 1 or not options):
             continue
@@ -82,9 +88,10 @@ def main() -> None:
                 fast, reference = model(tokens, **options), model(tokens, attn_impl="sdpa")
                 n += tokens.shape[0]
                 differ += int((fast.argmax(-1) != reference.argmax(-1)).any(-1).sum())
-                delta = max(delta, float((fast - reference).abs().max()))
+                delta = max(delta, float((fast.float() - reference.float()).abs().max()))
             timing = (per_row(model, tokens, options), per_row(model, tokens, {"attn_impl": "sdpa"}))
-        margins = [c["min_margin"] for c in entry.get("certificates", []) if c.get("min_margin") is not None]
+        held = [c for c in entry.get("certificates", []) if c["precision"] == args.precision]
+        margins = [c["min_margin"] for c in held if c.get("min_margin") is not None]
         whole = "all " if n == domain_size(params) else "sampled "
         least = min(margins, default=float("nan"))
         print(f"| {name} | {options['attn_impl']} | {whole}{n:,} | {differ} | {delta:.1e} | "

@@ -288,10 +288,11 @@ def recertify(
     out: Path | None = None,
     only: list[str] | None = None,
     on_built: Callable[[Built], None] | None = None,
+    precision: str = "fp32",
 ) -> list[Built]:
-    """Certify the shipped circuits again without retraining (after the certifier changed, or to bind
-    old certificates to their weights), each by the strongest method that closes (exhaustive, bounds,
-    sampled), and write the packaged catalog back."""
+    """Certify the shipped circuits again without retraining (after the certifier changed, to bind
+    old certificates to their weights, or in another precision), each by the strongest method that
+    closes (exhaustive, bounds, sampled), and write the packaged catalog back."""
     target = out or stdlib_dir() / "catalog"
     built = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -305,7 +306,8 @@ def recertify(
             for name in names:
                 recipe = RECIPES.get(name)
                 training = _training_inputs(recipe.run()) if recipe is not None else None
-                built.append(Built(name, certify(catalog, name, training=training), 0, ""))
+                certificate = certify(catalog, name, precision=precision, training=training)
+                built.append(Built(name, certificate, 0, ""))
                 if on_built is not None:
                     on_built(built[-1])
             export_catalog(catalog, target)

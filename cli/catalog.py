@@ -136,6 +136,7 @@ def show(name: NameArg, db: DbOpt = None) -> None:
         record = catalog.get(name)
         versions = [v.version for v in catalog.versions(record.name)]
         cert = catalog.latest_certificate(record.ref)
+        half = catalog.latest_certificate(record.ref, precision="bf16")  # for `--precision bf16`
         path = catalog.weights_path(record)
         runs = catalog.training_runs(record.ref) if record.id is not None else []
         extractions = catalog.extractions(record.ref)
@@ -167,6 +168,10 @@ def show(name: NameArg, db: DbOpt = None) -> None:
     info.add_row("certificate", _certified(cert, record.weights_sha256))
     for line in certificate_lines(cert) if cert is not None else ():
         info.add_row("", Text(line))
+    if half is not None:
+        info.add_row("certificate (bf16)", _certified(half, record.weights_sha256))
+        for line in certificate_lines(half):
+            info.add_row("", Text(line))
     console = _console()
     console.print(info)
     if cert is not None and cert.counterexamples:

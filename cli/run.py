@@ -26,6 +26,16 @@ class Backend(StrEnum):
     auto = "auto"
 
 
+class Precision(StrEnum):  # `circ.learn.catalog.certificates.PRECISIONS`
+    fp32 = "fp32"
+    bf16 = "bf16"
+
+
+PRECISION_HELP = (
+    "what the circuits compute in: fp32, or bf16 (trusted only as far as their bf16 certificates go)"
+)
+
+
 def run(
     file: Annotated[Path, typer.Argument(help="the .circ program", show_default=False)],
     input: Annotated[
@@ -59,11 +69,13 @@ def run(
     strict: Annotated[
         bool, typer.Option(help="exit 1 when a row breaks the entry's requires or ensures")
     ] = False,
+    precision: Annotated[Precision, typer.Option(help=PRECISION_HELP)] = Precision.fp32,
 ) -> None:
     """Run a program on learned circuits from the catalog (the shipped stdlib, then your own); every
     row is checked against the entry's contract."""
     from circ import api
     from circ.cli.show_run import contract_summary, json_lines, results_table, row_contracts, trace_tree
+    from circ.heap import keep_freed_memory
     from circ.lang.diagnostics import CircError
     from circ.learn.catalog.provider import CatalogProvider
     from circ.settings import Settings
@@ -71,7 +83,10 @@ def run(
 
     if sum([bool(input), inputs is not None, all_]) > 1:
         raise fail("give one of --input, --inputs or --all")
+    if precision != Precision.fp32 and backend != Backend.torch:  # its certificates are torch's
+        raise fail(f"--precision {precision.value} runs on the torch backend only")
     trace = trace or trace_all
+    keep_freed_memory()  # a run's network passes reuse each other's memory (circ/heap.py)
     settings = Settings.from_env(db=db)
     start = time.perf_counter()
     with user_errors():
@@ -81,7 +96,7 @@ def run(
         with settings.open_reader() as catalog:
             if missing := unbacked(compiled.checked, catalog, severity="error"):
                 raise CircError(missing, compiled.program.sources)
-            provider = CatalogProvider(catalog, device)
+            provider = CatalogProvider(catalog, device, precision.value)
             if trace:  # only the rows shown are traced: a trace keeps every node's value
                 first = next(rows.chunks(compiled.params, max(1, limit)))
                 ran = api.run(compiled, first, provider, backend.value, True, device, chunk_rows)
@@ -104,7 +119,10 @@ def run(
         out.print(results_table(ran, limit, row_contracts(ran)))
         if total > limit:
             out.print(f"[dim]… {total - limit:,} more rows (--json prints all)[/]")
-        out.print(f"[dim]{total:,} row{'' if total == 1 else 's'} in {seconds:.2f} s[/]", highlight=False)
+        done = f"{total:,} row{'' if total == 1 else 's'} in {seconds:.2f} s"
+        out.print(
+            f"[dim]{done}{'' if precision == Precision.fp32 else f' ({precision.value})'}[/]", highlight=False
+        )
     summary = contract_summary(compiled.entry, tally, total)
     if summary is not None:
         Console(stderr=True).print(summary, highlight=False)

@@ -46,7 +46,8 @@ def report_view(report: Report, sources: dict[str, str], timeout: float, example
     for o in report.obligations:
         if o.status != "proved":
             parts.append(Text(render(o.diagnostic(), sources)))
-    parts.append(Text("\ncircuits", style="bold"))
+    held = sorted({c.certificate.precision for c in report.circuits if c.certificate is not None})
+    parts.append(Text("\ncircuits" + (f" (certificates in {', '.join(held)})" if held else ""), style="bold"))
     parts.append(_circuits(report.circuits) if report.circuits else Text("  none", style="dim"))
     for c in report.circuits:
         if c.unavailable:

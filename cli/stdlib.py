@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from circ.cli.edge import user_errors
+from circ.cli.run import Precision
 
 stdlib_app = typer.Typer(help="The shipped circuits: train, certify and package them.", no_args_is_help=True)
 
@@ -17,9 +18,12 @@ stdlib_app = typer.Typer(help="The shipped circuits: train, certify and package 
 def stdlib_certify(
     only: Annotated[list[str] | None, typer.Option("--only", help="just this circuit (repeatable)")] = None,
     out: Annotated[Path | None, typer.Option(help="the packaged catalog to certify")] = None,
+    precision: Annotated[
+        Precision, typer.Option(help="fp32, or bf16 (weights and activations)")
+    ] = Precision.fp32,
 ) -> None:
     """Certify the shipped circuits again, without retraining: exhaustive where the domain can be
-    listed, else a bounds proof over every input, else named samples (marked as such)."""
+    listed, else a bounds proof over every input (fp32 only), else named samples (marked as such)."""
     from circ.cli.show_verify import certificate_text
     from circ.stdlib_build import Built, recertify
 
@@ -27,10 +31,11 @@ def stdlib_certify(
 
     def report(item: Built) -> None:  # the accuracy rounded down: a miss never reads as 100%
         cert = item.certificate
-        console.print(f"{item.name}: ", certificate_text(cert), f" on {cert.n_checked:,} inputs", sep="")
+        inputs = f" on {cert.n_checked:,} inputs in {cert.precision}"
+        console.print(f"{item.name}: ", certificate_text(cert), inputs, sep="")
 
     with user_errors():
-        built = recertify(out, only, on_built=report)
+        built = recertify(out, only, on_built=report, precision=precision.value)
     if any(b.certificate.accuracy < 1.0 for b in built):
         raise typer.Exit(code=1)
 

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 
 from circ.cli.edge import fail, user_errors
+from circ.cli.run import PRECISION_HELP, Precision
 
 
 def verify_command(
@@ -25,6 +26,7 @@ def verify_command(
     entry: Annotated[str, typer.Option(help="the function whose error bound to report")] = "main",
     json_: Annotated[bool, typer.Option("--json", help="print one JSON object instead of a report")] = False,
     db: Annotated[str | None, typer.Option(help="catalog database URL (default: $CIRC_DB)")] = None,
+    precision: Annotated[Precision, typer.Option(help=PRECISION_HELP)] = Precision.fp32,
 ) -> None:
     """Prove a program's contracts (Z3), property-test it (Hypothesis), and check its circuits'
     certificates: `certified`, `verified (sampled)` or `failed: …`."""
@@ -36,7 +38,13 @@ def verify_command(
         raise fail("--timeout must be > 0 and --examples ≥ 1")
     settings = Settings.from_env(db=db)
     with user_errors(), settings.open_catalog() as catalog:
-        options = {"timeout": timeout, "examples": examples, "seed": seed, "entry": entry}
+        options = {
+            "timeout": timeout,
+            "examples": examples,
+            "seed": seed,
+            "entry": entry,
+            "precision": precision.value,
+        }
         report = api.verify(file, catalog, settings.torch_device(), **options)
     if json_:
         typer.echo(json.dumps(report_json(report)))

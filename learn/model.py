@@ -52,6 +52,16 @@ except ImportError:  # pragma: no cover - depends on the machine
     flash_attn_func = None
 
 
+# the dtype of each precision a certificate can name (`circ.learn.catalog.certificates.PRECISIONS`)
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+# CPU bf16 kernels round differently by batch size: alone, in pairs or in threes, a few rows' bf16
+# logits moved by up to 0.125, the least certified bf16 margin (mod97.sum_squares), while the rows
+# of any 1,024-row batch, in any order, came out bit for bit the same (issue 19). So a bf16
+# forward runs slabs of exactly this many rows (the last one padded): a row's logits do not depend on
+# the batch it came in, and are the ones its certificate saw. (Not with hooks: they see every call.)
+BF16_ROWS = 1 << 10
+
+
 class HookPoint(nn.Module):
     """An identity whose forward hooks see one activation, named by its module path."""
 
@@ -110,35 +120,10 @@ class Attention(nn.Module):
         def heads(t: torch.Tensor) -> torch.Tensor:  # [batch, p, d_model] -> [batch, p, head, d_head]
             return t.reshape(batch, -1, h, dh)
 
-        if impl == "folded":
-            return self.o(self._folded(x, n_query).reshape(batch, n_query, h * dh))
         # contiguous: vmap's matmul rule broadcasts the weight over a strided slice's batch (a 480× copy)
         q = heads(self.q(x[:, pos - n_query :].contiguous()))
         z = _attend(q, heads(self.k(x)), heads(self.v(x)), self.cfg.causal, impl)
         return self.o(z.reshape(batch, n_query, h * dh))  # [batch, q_pos, d_model]
-
-    def _folded(self, x: torch.Tensor, n_query: int) -> torch.Tensor:
-        """Attention when every row holds the same residual at the query positions (the `=` tokens of
-        a one-layer circuit; `CircuitTransformer.forward` checks). Each head's query is then one
-        vector, so the argument positions' scores are one product of the residual with Wₖᵀq,
-        [batch·args, d_model] @ [d_model, q_pos·head], in place of the key projection and a per-row
-        q·kᵀ; the query positions' own keys, values and causal mask are the same in every row, so
-        they are computed once. The same network, reassociated: on the 72-pair seq6 calls 1.5–2.5×
-        faster than SDPA on one CPU core (issue 19). → z [batch, q_pos, head, d_head]."""
-        batch, pos, d = x.shape
-        h, dh, n_arg = self.cfg.n_heads, self.cfg.d_head, pos - n_query
-        same = x[0, n_arg:]  # [q_pos, d_model]: the residual every row has at the query positions
-        q = self.q(same).reshape(n_query, h, dh).transpose(0, 1)  # [head, q_pos, d_head]
-        fold = (q @ self.k.weight.reshape(h, dh, d) / math.sqrt(dh)).permute(2, 1, 0).reshape(d, -1)
-        scores = (x[:, :n_arg].reshape(batch * n_arg, d) @ fold).reshape(batch, n_arg, n_query, h)
-        own = (same @ fold).reshape(n_query, n_query, h)  # [key, query, head]
-        if self.cfg.causal:  # every query sees every argument, and the query positions up to its own
-            later = torch.ones(n_query, n_query, dtype=torch.bool, device=x.device).tril(-1)
-            own = own.masked_fill(later[:, :, None], float("-inf"))
-        weights = torch.cat([scores, own.expand(batch, -1, -1, -1)], dim=1).softmax(1)  # [b, key, q, h]
-        values = torch.cat([self.v(x[:, :n_arg]), self.v(same).expand(batch, -1, -1)], dim=1)
-        z = weights.permute(0, 3, 2, 1) @ values.reshape(batch, pos, h, dh).transpose(1, 2)  # [b, h, q, dh]
-        return z.transpose(1, 2)
 
 
 class MLP(nn.Module):
@@ -191,6 +176,11 @@ class CircuitTransformer(nn.Module):
         self.hook_embed = HookPoint()  # [batch, pos, d_model]
         self.hook_pos_embed = HookPoint()  # [pos, d_model]
         self.hook_logits = HookPoint()  # [batch, n_out, out_vocab]
+        # a plain list, not registered: the hooks `_foldable` looks for (walking the modules per call
+        # was 6% of a bf16 run)
+        self._inner_points = [
+            m for m in self.modules() if isinstance(m, HookPoint) and m is not self.hook_logits
+        ]
 
     def forward(
         self, tokens: torch.Tensor, *, attn_impl: str = "auto", all_positions: bool = False
@@ -201,7 +191,16 @@ class CircuitTransformer(nn.Module):
         pos = tokens.shape[-1]
         if pos != self.cfg.n_positions:
             raise ValueError(f"expected {self.cfg.n_positions} positions, got {pos}")
-        if attn_impl == "folded" and not self._foldable(tokens, all_positions):
+        rows = tokens.shape[0]
+        if self.embed.weight.dtype == torch.bfloat16 and rows not in (0, BF16_ROWS) and not self._hooked():
+            padded = torch.cat([tokens, tokens[:1].expand(-rows % BF16_ROWS, -1)])
+            slabs = [
+                self(s, attn_impl=attn_impl, all_positions=all_positions) for s in padded.split(BF16_ROWS)
+            ]
+            return torch.cat(slabs)[:rows]
+        if attn_impl == "folded":
+            if self._foldable(tokens, all_positions):
+                return self.hook_logits(self.unembed(self.ln_final(self._folded(tokens))))
             attn_impl = "auto"
         # the positions through the module, not `.weight`: an adapter on it (peft) must be applied
         positions = self.pos_embed(torch.arange(pos, device=tokens.device))
@@ -213,13 +212,73 @@ class CircuitTransformer(nn.Module):
         return self.hook_logits(self.unembed(self.ln_final(resid)))
 
     def _foldable(self, tokens: torch.Tensor, all_positions: bool) -> bool:
-        """The folded attention needs the query positions' residual to be one vector: one layer, only
-        the read positions queried, the same tokens there in every row, and a plain key projection
-        (an unmerged adapter on it would be skipped)."""
-        if len(self.blocks) != 1 or all_positions or type(self.blocks[0].attn.k) is not nn.Linear:
+        """The folded block needs one layer, only the read positions queried, the same tokens there in
+        every row, plain key and output projections (it reads their weights, so an unmerged adapter
+        would be skipped), and no hooks inside (it computes no per-position activations to show)."""
+        if len(self.blocks) != 1 or all_positions:
+            return False
+        attn = self.blocks[0].attn
+        if type(attn.k) is not nn.Linear or type(attn.o) is not nn.Linear:
+            return False
+        if self._hooked():
             return False
         queried = tokens[:, tokens.shape[-1] - self.cfg.n_out :]
         return bool((queried == queried[:1]).all())
+
+    def _hooked(self) -> bool:
+        return any(m._forward_hooks or m._forward_pre_hooks for m in self._inner_points)
+
+    def _folded(self, tokens: torch.Tensor) -> torch.Tensor:
+        """The block of a one-layer circuit whose query positions hold the same tokens in every row
+        (`_foldable`: the `=` queries of every circuit call), reassociated — the same network with
+        no per-row embedding, key, value or output projection (issue 19):
+        - the query positions' residual, queries, own keys and values are the same in every row, so
+          each head's query is one vector and those are computed once;
+        - an argument position's residual is a function of its (position, token) only, so its
+          attention scores (residual @ Wₖᵀq) and its value through each head's slice of the output
+          projection are tables of n_args × vocab rows, gathered per row;
+        - softmax over the keys, then the weighted sum of those gathered values is the attention
+          output; the MLP runs on the query positions as before.
+        On the seq6 circuits, 12–18% faster in fp32 than folding the scores alone (3–9% in bf16);
+        gathering per-head values of d_head instead was no faster (benchmarks/RESULTS.md, round 4).
+        → resid_post [batch, n_out, d_model]."""
+        cfg, block = self.cfg, self.blocks[0]
+        attn, device = block.attn, tokens.device
+        batch, pos = tokens.shape
+        n_q, h, dh, d = cfg.n_out, cfg.n_heads, cfg.d_head, cfg.d_model
+        n_arg = pos - n_q
+        n_table = n_arg * cfg.vocab
+        positions = self.pos_embed(torch.arange(pos, device=device))
+        resid = self.embed(tokens[0, n_arg:]) + positions[n_arg:]  # [q, d], the same in every row
+        same = block.ln1(resid)
+        every = self.embed(torch.arange(cfg.vocab, device=device))  # [vocab, d]
+        table = block.ln1(every[None] + positions[:n_arg, None]).reshape(n_table, d)  # (position, token)
+        query = attn.q(same).reshape(n_q, h, dh).transpose(0, 1)  # [h, q, dh]
+        fold = (query @ attn.k.weight.reshape(h, dh, d) / math.sqrt(dh)).permute(2, 1, 0)  # [d, q, h]
+        fold = fold.reshape(d, n_q * h)
+        own = (same @ fold).reshape(n_q, n_q, h)  # [own key, query, head]
+        if cfg.causal:  # a query sees every argument, and the query positions up to its own
+            later = torch.ones(n_q, n_q, dtype=torch.bool, device=device).tril(-1)
+            own = own.masked_fill(later[:, :, None], float("-inf"))
+        out_heads = attn.o.weight.reshape(d, h, dh)
+
+        def through_o(x: torch.Tensor) -> torch.Tensor:  # [n, d] → each head's value, then O: [h, n, d]
+            return torch.einsum("nhe,dhe->hnd", attn.v(x).reshape(-1, h, dh), out_heads)
+
+        slot = tokens[:, :n_arg] + torch.arange(n_arg, device=device) * cfg.vocab  # [batch, args]
+        scores = F.embedding(slot, table @ fold)  # [batch, args, q·h]
+        # softmax over the keys in dim 1 (PyTorch's CPU kernel is 7× slower over a last dim of 12), and
+        # in fp32 for bf16 keys too: 2.6× faster than its bf16 kernel, then rounded to bf16
+        keys = torch.cat([scores, own.reshape(1, n_q, n_q * h).expand(batch, -1, -1)], dim=1)
+        weights = keys.softmax(1, dtype=torch.float32).to(keys.dtype)
+        weights = weights.reshape(batch, pos, n_q, h).permute(0, 2, 3, 1)  # [b, q, h, key]
+        # the gathered values of every head and argument, [batch, h·args, d], by (head, argument)
+        per_head = slot[:, None] + torch.arange(h, device=device)[:, None] * n_table
+        values = F.embedding(per_head.reshape(batch, h * n_arg), through_o(table).reshape(h * n_table, d))
+        out = weights[..., :n_arg].reshape(batch, n_q, h * n_arg).bmm(values)
+        own_out = weights[..., n_arg:].reshape(batch * n_q, h * n_q) @ through_o(same).reshape(h * n_q, d)
+        resid = resid + out + own_out.reshape(batch, n_q, d)
+        return resid + block.mlp(block.ln2(resid))
 
     def hook_names(self) -> list[str]:
         return [name for name, m in self.named_modules() if isinstance(m, HookPoint)]

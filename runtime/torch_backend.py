@@ -29,7 +29,7 @@ CHUNK_ROWS, NETWORK_ROWS = 1 << 12, 1 << 10
 # 1.1–1.45× faster, while the 12-position Seq circuits were 0.8–0.96× as fast on it (RESULTS.md,
 # issue 19). Up to this many position pairs every stdlib circuit decodes its whole domain the same
 # either way (tests/runtime/test_torch_decode.py). Larger one-layer circuits take the folded path
-# (their queries are the constant `=` tokens) up to this many query × key pairs: 1.5–2.5× faster
+# (their queries are the constant `=` tokens) up to this many query × key pairs: 2.1–2.4× faster
 # than SDPA on the 72-pair seq6 calls, 2× slower on the 5×5 grids (1,250), and the same decoding
 # on every stdlib circuit (benchmarks/attention_paths.py). On CUDA the default (SDPA / flash_attn) stays.
 BROADCAST_PAIRS, FOLDED_PAIRS = 16, 128

@@ -38,14 +38,15 @@ from circ.learn.data.domain import MAX_ENUMERATE, enumerate_inputs, sample_input
 from circ.learn.data.split import examples
 from circ.learn.data.task import Task
 from circ.learn.data.tokens import decode_outputs
+from circ.learn.model import DTYPES
+from circ.runtime.torch_backend import NETWORK_ROWS, attention
 from circ.verify.statistics import upper_bound
 
 EXHAUSTIVE_LIMIT = min(10**7, MAX_ENUMERATE)  # DESIGN: ≤10^7; the data layer enumerates up to 2^22
 SAMPLE_SIZE = 10**6  # draws in all, shared among the distributions
 PROOF_SECONDS = 600.0  # a bounds proof that has not closed by then is reported; the sample decides
-BATCH = 1 << 15
+BATCH = NETWORK_ROWS  # the rows of one network pass at run time, through the same attention path
 SALT = 0x5EED_CE27  # certification samples come from their own seed stream, disjoint from training seeds
-DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 
 Sampler = Callable[[Task, int, np.random.Generator], list[np.ndarray]]
 
@@ -64,15 +65,19 @@ class Checked:
 def run_inputs(
     task: Task, model: torch.nn.Module, inputs: list[np.ndarray], precision: str = "fp32"
 ) -> Checked:
-    """`inputs` through `model` in batches, against the task's reference."""
+    """`inputs` through `model` in batches, against the task's reference: in `precision`, in passes
+    as large as the runtime's and on the attention path it takes, so the certificate is about the
+    computation that runs (the fp32 ones shipped before issue 19 were computed on SDPA; see
+    benchmarks/attention_paths.py)."""
     x, y = examples(task, inputs)
     dtype = DTYPES[precision]
     model = copy.deepcopy(model).to(dtype) if dtype != torch.float32 else model
+    options = attention(model, next((p.device for p in model.parameters()), torch.device("cpu")))
     wrong_rows: list[np.ndarray] = []
     predictions: list[np.ndarray] = []
     n_wrong, margin = 0, float("inf")
     for start in range(0, x.shape[0], BATCH):
-        logits = model(torch.from_numpy(x[start : start + BATCH])).float()  # [rows, n_out, vocab]
+        logits = model(torch.from_numpy(x[start : start + BATCH]), **options).float()  # [rows, n_out, vocab]
         target = torch.from_numpy(y[start : start + BATCH])
         right = logits.gather(-1, target[..., None])[..., 0]
         others = logits.scatter(-1, target[..., None], float("-inf")).amax(-1)

@@ -49,10 +49,13 @@ def verify_program(
     seed: int = 0,
     device: str = "cpu",
     entry: str = "main",
+    precision: str = "fp32",
 ) -> Report:
+    """`precision`: what the circuits compute in; only certificates for it count, and the property
+    tests run in it."""
     obligations = prove_program(checked, timeout)
-    provider = CatalogProvider(catalog, device)
-    circuits = check_circuits(checked, catalog, provider, _calls(checked, entry))
+    provider = CatalogProvider(catalog, device, precision)
+    circuits = check_circuits(checked, catalog, provider, _calls(checked, entry), precision)
     properties = check_program(
         checked, provider, ReferenceProvider(catalog), examples=examples, seed=seed, device=device
     )

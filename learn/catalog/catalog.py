@@ -149,8 +149,11 @@ class Catalog:
         with self._read() as s:
             return self._certificates(s, self._resolve(s, ref, version))
 
-    def latest_certificate(self, ref: str, version: int | None = None) -> CertificateRecord | None:
-        certificates = self.certificates(ref, version)
+    def latest_certificate(
+        self, ref: str, version: int | None = None, precision: str = "fp32"
+    ) -> CertificateRecord | None:
+        """The newest certificate in `precision` (fp32: what a run computes in unless told)."""
+        certificates = [c for c in self.certificates(ref, version) if c.precision == precision]
         return certificates[-1] if certificates else None
 
     def training_runs(self, circuit: str | None = None) -> list[TrainingRunRecord]:

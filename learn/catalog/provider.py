@@ -15,6 +15,7 @@ from circ.circuit.provider import CircuitUnavailable, LoadedCircuit
 from circ.circuit.signature import format_signature
 from circ.lang import types as T
 from circ.lang.errors import ConfigError
+from circ.learn.catalog.certificates import PRECISIONS
 from circ.learn.catalog.records import CatalogError
 from circ.learn.store import StoreError
 
@@ -24,11 +25,21 @@ if TYPE_CHECKING:
 
 
 class CatalogProvider:
-    def __init__(self, catalog: Catalog | PackagedCatalog, device: str = "cpu") -> None:
+    """`precision`: what every loaded network computes in (weights and activations), one of
+    `PRECISIONS`; a bf16 run is trusted only as far as its circuits' bf16 certificates go."""
+
+    def __init__(
+        self, catalog: Catalog | PackagedCatalog, device: str = "cpu", precision: str = "fp32"
+    ) -> None:
+        if precision not in PRECISIONS:
+            raise ConfigError("precision", f"must be one of {', '.join(PRECISIONS)}, got {precision!r}")
         self.catalog = catalog
         self.device = device
+        self.precision = precision
 
     def load(self, name: str, arg_types: tuple[T.Type, ...], out_type: T.Type) -> LoadedCircuit:
+        from circ.learn.model import DTYPES  # torch, only once a network loads
+
         interface = CircuitInterface(tuple(arg_types), out_type)
         declared = format_signature(arg_types, out_type)
         try:
@@ -38,7 +49,7 @@ class CatalogProvider:
                     f"circuit `{name}` was trained as {record.signature}, but is declared {declared}"
                 )
             ModelConfig.from_dict(record.config).check_interface(interface)
-            model = self.catalog.load_model(name, device=self.device)
+            model = self.catalog.load_model(name, device=self.device).to(DTYPES[self.precision])
         except ConfigError as exc:
             message = f"circuit `{name}` does not fit its declaration {declared}: {exc}"
             raise CircuitUnavailable(message) from None

@@ -152,3 +152,21 @@ def test_bad_configs_name_the_field() -> None:
     with pytest.raises(ConfigError) as e:
         config().check_interface(get_task("mod_add", p=7).interface)
     assert e.value.field == "model.vocab"
+
+
+def test_folded_block_is_not_taken_under_hooks_or_an_adapted_output() -> None:
+    """It computes no per-position activations and reads the output projection's weight: a hooked
+    model, or one whose `o` is wrapped (an unmerged adapter), runs the ordinary block."""
+    cfg = config(6)
+    x = tokens(cfg, batch=8)
+    model = build_model(cfg, 0)
+    assert model._foldable(x, all_positions=False)
+    seen: list[torch.Size] = []
+    handle = model.blocks[0].mlp.hook_post.register_forward_hook(lambda _m, _i, out: seen.append(out.shape))
+    assert not model._foldable(x, all_positions=False)
+    with torch.no_grad():
+        model(x, attn_impl="folded")
+    assert seen == [torch.Size([8, cfg.n_out, cfg.d_mlp])]  # the hook saw the activation it asked for
+    handle.remove()
+    model.blocks[0].attn.o = torch.nn.Sequential(model.blocks[0].attn.o)
+    assert not model._foldable(x, all_positions=False)
