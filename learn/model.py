@@ -239,7 +239,7 @@ class CircuitTransformer(nn.Module):
           projection are tables of n_args × vocab rows, gathered per row;
         - softmax over the keys, then the weighted sum of those gathered values is the attention
           output; the MLP runs on the query positions as before.
-        On the seq6 circuits, 12–18% faster in fp32 than folding the scores alone (3–9% in bf16);
+        On the seq6 circuits, 11–18% faster in fp32 than folding the scores alone (3–9% in bf16);
         gathering per-head values of d_head instead was no faster (benchmarks/RESULTS.md, round 4).
         → resid_post [batch, n_out, d_model]."""
         cfg, block = self.cfg, self.blocks[0]

@@ -12,9 +12,11 @@ from typer.testing import CliRunner
 from circ.circuit.interface import CircuitInterface
 from circ.circuit.signature import parse_signature
 from circ.cli import app
+from circ.cli.run import Precision
 from circ.heap import keep_freed_memory
 from circ.lang.errors import ConfigError
 from circ.lang.types import ModT
+from circ.learn.catalog.certificates import PRECISIONS
 from circ.learn.catalog.manifest import PackagedCatalog
 from circ.learn.catalog.provider import CatalogProvider
 from circ.runtime.torch_backend import attention, call_tokens
@@ -88,6 +90,10 @@ def test_the_provider_loads_networks_in_the_precision_asked() -> None:
     assert {p.dtype for p in loaded.model.parameters()} == {torch.bfloat16}
     with pytest.raises(ConfigError, match="precision: must be one of fp32, bf16, got 'fp16'"):
         CatalogProvider(catalog, "cpu", "fp16")
+
+
+def test_the_cli_offers_every_precision_a_certificate_can_name() -> None:
+    assert [p.value for p in Precision] == list(PRECISIONS)
 
 
 def test_the_heap_keeps_freed_memory_on_glibc() -> None:
