@@ -44,6 +44,7 @@ from torch import nn
 from circ.circuit.config import ModelConfig
 from circ.circuit.weights import FORMAT, canonical
 from circ.lang.errors import ConfigError
+from circ.learn import folded
 from circ.learn.atomic import write_atomic
 
 try:  # optional: the GPU extra; used for half-precision CUDA tensors only
@@ -58,7 +59,8 @@ DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
 # logits moved by up to 0.125, the least certified bf16 margin (mod97.sum_squares), while the rows
 # of any 1,024-row batch, in any order, came out bit for bit the same (issue 19). So a bf16
 # forward runs slabs of exactly this many rows (the last one padded): a row's logits do not depend on
-# the batch it came in, and are the ones its certificate saw. (Not with hooks: they see every call.)
+# the batch it came in, and are the ones its certificate saw. `hook_logits` sees the batch's logits
+# once; with hooks inside there are no slabs (every hook sees the rows it was given).
 BF16_ROWS = 1 << 10
 
 
@@ -191,17 +193,27 @@ class CircuitTransformer(nn.Module):
         pos = tokens.shape[-1]
         if pos != self.cfg.n_positions:
             raise ValueError(f"expected {self.cfg.n_positions} positions, got {pos}")
+        kept = None
+        if attn_impl == "folded":
+            if self._foldable(tokens, all_positions):
+                kept = folded.tables(self, tokens[0, -self.cfg.n_out :])
+            if kept is None:
+                attn_impl = "auto"
+
+        def network(rows: torch.Tensor) -> torch.Tensor:
+            if kept is not None:
+                return folded.logits(self, rows, kept)
+            return self._network(rows, attn_impl, all_positions)
+
         rows = tokens.shape[0]
         if self.embed.weight.dtype == torch.bfloat16 and rows not in (0, BF16_ROWS) and not self._hooked():
             padded = torch.cat([tokens, tokens[:1].expand(-rows % BF16_ROWS, -1)])
-            slabs = [
-                self(s, attn_impl=attn_impl, all_positions=all_positions) for s in padded.split(BF16_ROWS)
-            ]
-            return torch.cat(slabs)[:rows]
-        if attn_impl == "folded":
-            if self._foldable(tokens, all_positions):
-                return self.hook_logits(self.unembed(self.ln_final(self._folded(tokens))))
-            attn_impl = "auto"
+            return self.hook_logits(torch.cat([network(s) for s in padded.split(BF16_ROWS)])[:rows])
+        return self.hook_logits(network(tokens))
+
+    def _network(self, tokens: torch.Tensor, attn_impl: str, all_positions: bool) -> torch.Tensor:
+        """The logits through every block, each activation through its hook point."""
+        pos = tokens.shape[-1]
         # the positions through the module, not `.weight`: an adapter on it (peft) must be applied
         positions = self.pos_embed(torch.arange(pos, device=tokens.device))
         resid = self.hook_embed(self.embed(tokens)) + self.hook_pos_embed(positions)
@@ -209,13 +221,13 @@ class CircuitTransformer(nn.Module):
         for i, block in enumerate(self.blocks):
             n_query = pos if all_positions or i < last else self.cfg.n_out
             resid = block(resid, n_query, attn_impl)
-        return self.hook_logits(self.unembed(self.ln_final(resid)))
+        return self.unembed(self.ln_final(resid))
 
     def _foldable(self, tokens: torch.Tensor, all_positions: bool) -> bool:
         """The folded block needs one layer, only the read positions queried, the same tokens there in
         every row, plain key and output projections (it reads their weights, so an unmerged adapter
         would be skipped), and no hooks inside (it computes no per-position activations to show)."""
-        if len(self.blocks) != 1 or all_positions:
+        if len(self.blocks) != 1 or all_positions or not tokens.shape[0]:
             return False
         attn = self.blocks[0].attn
         if type(attn.k) is not nn.Linear or type(attn.o) is not nn.Linear:
@@ -227,58 +239,6 @@ class CircuitTransformer(nn.Module):
 
     def _hooked(self) -> bool:
         return any(m._forward_hooks or m._forward_pre_hooks for m in self._inner_points)
-
-    def _folded(self, tokens: torch.Tensor) -> torch.Tensor:
-        """The block of a one-layer circuit whose query positions hold the same tokens in every row
-        (`_foldable`: the `=` queries of every circuit call), reassociated — the same network with
-        no per-row embedding, key, value or output projection (issue 19):
-        - the query positions' residual, queries, own keys and values are the same in every row, so
-          each head's query is one vector and those are computed once;
-        - an argument position's residual is a function of its (position, token) only, so its
-          attention scores (residual @ Wₖᵀq) and its value through each head's slice of the output
-          projection are tables of n_args × vocab rows, gathered per row;
-        - softmax over the keys, then the weighted sum of those gathered values is the attention
-          output; the MLP runs on the query positions as before.
-        On the seq6 circuits, 11–18% faster in fp32 than folding the scores alone (3–9% in bf16);
-        gathering per-head values of d_head instead was no faster (benchmarks/RESULTS.md, round 4).
-        → resid_post [batch, n_out, d_model]."""
-        cfg, block = self.cfg, self.blocks[0]
-        attn, device = block.attn, tokens.device
-        batch, pos = tokens.shape
-        n_q, h, dh, d = cfg.n_out, cfg.n_heads, cfg.d_head, cfg.d_model
-        n_arg = pos - n_q
-        n_table = n_arg * cfg.vocab
-        positions = self.pos_embed(torch.arange(pos, device=device))
-        resid = self.embed(tokens[0, n_arg:]) + positions[n_arg:]  # [q, d], the same in every row
-        same = block.ln1(resid)
-        every = self.embed(torch.arange(cfg.vocab, device=device))  # [vocab, d]
-        table = block.ln1(every[None] + positions[:n_arg, None]).reshape(n_table, d)  # (position, token)
-        query = attn.q(same).reshape(n_q, h, dh).transpose(0, 1)  # [h, q, dh]
-        fold = (query @ attn.k.weight.reshape(h, dh, d) / math.sqrt(dh)).permute(2, 1, 0)  # [d, q, h]
-        fold = fold.reshape(d, n_q * h)
-        own = (same @ fold).reshape(n_q, n_q, h)  # [own key, query, head]
-        if cfg.causal:  # a query sees every argument, and the query positions up to its own
-            later = torch.ones(n_q, n_q, dtype=torch.bool, device=device).tril(-1)
-            own = own.masked_fill(later[:, :, None], float("-inf"))
-        out_heads = attn.o.weight.reshape(d, h, dh)
-
-        def through_o(x: torch.Tensor) -> torch.Tensor:  # [n, d] → each head's value, then O: [h, n, d]
-            return torch.einsum("nhe,dhe->hnd", attn.v(x).reshape(-1, h, dh), out_heads)
-
-        slot = tokens[:, :n_arg] + torch.arange(n_arg, device=device) * cfg.vocab  # [batch, args]
-        scores = F.embedding(slot, table @ fold)  # [batch, args, q·h]
-        # softmax over the keys in dim 1 (PyTorch's CPU kernel is 7× slower over a last dim of 12), and
-        # in fp32 for bf16 keys too: 2.6× faster than its bf16 kernel, then rounded to bf16
-        keys = torch.cat([scores, own.reshape(1, n_q, n_q * h).expand(batch, -1, -1)], dim=1)
-        weights = keys.softmax(1, dtype=torch.float32).to(keys.dtype)
-        weights = weights.reshape(batch, pos, n_q, h).permute(0, 2, 3, 1)  # [b, q, h, key]
-        # the gathered values of every head and argument, [batch, h·args, d], by (head, argument)
-        per_head = slot[:, None] + torch.arange(h, device=device)[:, None] * n_table
-        values = F.embedding(per_head.reshape(batch, h * n_arg), through_o(table).reshape(h * n_table, d))
-        out = weights[..., :n_arg].reshape(batch, n_q, h * n_arg).bmm(values)
-        own_out = weights[..., n_arg:].reshape(batch * n_q, h * n_q) @ through_o(same).reshape(h * n_q, d)
-        resid = resid + out + own_out.reshape(batch, n_q, d)
-        return resid + block.mlp(block.ln2(resid))
 
     def hook_names(self) -> list[str]:
         return [name for name, m in self.named_modules() if isinstance(m, HookPoint)]

@@ -170,3 +170,12 @@ def test_folded_block_is_not_taken_under_hooks_or_an_adapted_output() -> None:
     handle.remove()
     model.blocks[0].attn.o = torch.nn.Sequential(model.blocks[0].attn.o)
     assert not model._foldable(x, all_positions=False)
+
+
+def test_a_bf16_forward_in_slabs_shows_hook_logits_its_rows_once() -> None:
+    cfg = config(6)
+    model, seen = build_model(cfg, 0).to(torch.bfloat16), []
+    model.hook_logits.register_forward_hook(lambda m, i, o: seen.append(o.shape))
+    with torch.no_grad():
+        out = model(tokens(cfg, batch=1500), attn_impl="folded")
+    assert seen == [out.shape] == [torch.Size([1500, cfg.n_out, cfg.out_vocab])]

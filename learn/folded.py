@@ -1,0 +1,196 @@
+"""The folded block: one-layer attention over constant queries as exponentiated lookup tables (issue 19).
+
+Every circuit call queries its `=` positions, which hold the same tokens in every row, so in a
+one-layer circuit:
+- the query positions' residual, queries, own keys and values are the same in every row;
+- an argument position's residual is a function of its (position, token) only, so its attention
+  scores against every (head, query) (residual @ Wₖᵀq) and its value through each head's slice of
+  the output projection are tables of args × vocab rows.
+Softmax is shift-invariant, so each score column is exponentiated once, against its largest entry
+M (every factor ≤ 1): a row's attention weights are its gathered factors over their sum. That is
+softmax's value while the row's own largest score is within `SPREAD` of M — the query's score for
+its own position is in every row, so the tables are refused (the ordinary path runs) where
+M − that score exceeds it; within it no factor that matters underflows fp32 (e⁻⁶⁰ ≫ 2⁻¹²⁶). The
+own keys' share is constant up to each row's 1 / sum, so it is one matmul of those scales.
+What is left per row: two gathers, a sum, a reciprocal, two small matmuls, and the MLP (through
+oneDNN's fused linear, `linear`).
+
+The tables depend only on the weights and the query tokens, so under `torch.no_grad` they are
+kept with an exact copy of the weights they came from and reused while those compare equal (the
+comparison is a few % of recomputing them; version counters would miss writes through `.data`).
+Tables from modules other than plain ones (an adapter) are not kept: their output can change
+without their weights changing.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+if TYPE_CHECKING:
+    from circ.learn.model import CircuitTransformer
+
+SPREAD = 60.0
+# oneDNN's linear with a fused activation, as torch.compile's CPU code calls it; absent without it
+ONEDNN = (
+    getattr(torch.ops.mkldnn, "_linear_pointwise", None) if torch.backends.mkldnn.is_available() else None
+)
+PLAIN = (nn.Linear, nn.Embedding, nn.LayerNorm, nn.Identity)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """fp32: `factors` [args·vocab, h·q], exp(score − M) of each argument (position, token) for each
+    (head, query) column, and `own_sum` [h·q], the query positions' own keys' factors summed (0
+    where causally hidden). In the model's dtype: `values` [args·vocab·h, d], each argument row's
+    value through each head's slice of O; `own` [q·d, h·q], the own keys' factor-weighted values
+    per (head, query), block-diagonal so that one matmul of a row's [h·q] scales gives its [q, d];
+    `resid` [q, d], the query positions' residual; `readout` [out_vocab, d_mlp] and
+    `readout_bias`, the unembedding through the MLP's output projection (None with a final
+    LayerNorm or an adapter there)."""
+
+    resid: torch.Tensor
+    factors: torch.Tensor
+    values: torch.Tensor
+    own_sum: torch.Tensor
+    own: torch.Tensor
+    readout: torch.Tensor | None
+    readout_bias: torch.Tensor | None
+
+
+def tables(model: CircuitTransformer, queried: torch.Tensor) -> Tables | None:
+    """The folded tables for these query tokens, kept where that is sound; None where the score
+    spread is too wide for fixed shifts."""
+    sources = _sources(model)
+    if torch.is_grad_enabled() or not all(type(m) in PLAIN for m in sources):
+        return _compute(model, queried)
+    weights = [p for m in sources for p in m._parameters.values() if p is not None]
+    kept = getattr(model, "_folded_tables", None)
+    if kept is not None and _same(kept[0], queried, weights):
+        return kept[1]
+    made = _compute(model, queried)
+    model._folded_tables = ((queried.clone(), [p.detach().clone() for p in weights]), made)
+    return made
+
+
+def logits(model: CircuitTransformer, tokens: torch.Tensor, folded: Tables) -> torch.Tensor:
+    """The logits at the query positions, [batch, q, out_vocab]. Without a final LayerNorm the
+    unembedding is linear in the block's two last terms, so it reads the attention's residual
+    and the MLP's hidden units directly (`readout`): the MLP's output projection and the final
+    residual are never formed (issue 19)."""
+    cfg, device = model.cfg, tokens.device
+    batch, pos = tokens.shape
+    n_q, h, d = cfg.n_out, cfg.n_heads, cfg.d_model
+    n_arg, dtype = pos - n_q, folded.values.dtype
+    slot = tokens[:, :n_arg] + torch.arange(n_arg, device=device) * cfg.vocab  # [batch, args]
+    factors = F.embedding(slot, folded.factors).view(batch, n_arg, h, n_q)
+    scale = factors.sum(1).add_(folded.own_sum.view(h, n_q)).reciprocal_()  # [batch, h, q]
+    weights = (factors * scale.unsqueeze(1)).to(dtype).view(batch, n_arg * h, n_q)
+    resid = _dense(scale.view(batch, -1).to(dtype), folded.own, folded.resid.view(-1))  # [batch, q·d]
+    per_head = (slot.unsqueeze(2) * h + torch.arange(h, device=device)).view(batch, n_arg * h)
+    gathered = F.embedding(per_head, folded.values)  # [batch, (argument, head), d]
+    # a transposed left operand: faster than making the weights [batch, q, (key, head)] (measured)
+    resid = resid.view(batch, n_q, d).baddbmm_(weights.transpose(1, 2), gathered).view(batch * n_q, d)
+    mlp, unembed = model.blocks[0].mlp, model.unembed
+    hidden = linear(mlp.fc_in, model.blocks[0].ln2(resid), relu=True)
+    if folded.readout is not None and _unwatched(mlp.fc_out) and _unwatched(unembed):
+        out = _dense(hidden, folded.readout, folded.readout_bias).add_(_dense(resid, unembed.weight, None))
+    else:
+        out = linear(unembed, model.ln_final(linear(mlp.fc_out, hidden) + resid))
+    return out.view(batch, n_q, -1)
+
+
+def linear(module: nn.Module, x: torch.Tensor, relu: bool = False) -> torch.Tensor:
+    """`module(x)` (then ReLU) for x [rows, in]; through `_dense` for a plain `nn.Linear`, else
+    the module's own output, never changed in place (a hook on it may keep it)."""
+    if type(module) is nn.Linear and _unwatched(module):
+        return _dense(x, module.weight, module.bias, relu)
+    y = module(x)
+    return F.relu(y) if relu else y
+
+
+def _dense(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, relu: bool = False
+) -> torch.Tensor:
+    """x @ weightᵀ + bias (then ReLU). On CPU without grad, oneDNN's fused linear: the same output
+    to rounding (bit for bit at the seq6 MLP's shapes where measured; tests/learn/test_folded.py),
+    2× faster than torch's fp32 addmm there and 1.3× in bf16 (issue 19). Where that op refuses
+    (a build without it, an unsupported shape) F.linear runs, and raises its own error."""
+    if ONEDNN is not None and x.device.type == "cpu" and not torch.is_grad_enabled():
+        try:
+            return ONEDNN(x, weight, bias, "relu" if relu else "none", [], "")
+        except RuntimeError:
+            pass
+    y = F.linear(x, weight, bias)
+    return y.relu_() if relu else y
+
+
+def _unwatched(module: nn.Module) -> bool:
+    return not (module._forward_hooks or module._forward_pre_hooks)
+
+
+def _sources(model: CircuitTransformer) -> list[nn.Module]:
+    """The modules the tables are made from."""
+    layer = model.blocks[0]
+    attn = layer.attn
+    projections = [attn.q, attn.k, attn.v, attn.o, layer.mlp.fc_out, model.unembed]
+    return [model.embed, model.pos_embed, layer.ln1, model.ln_final, *projections]
+
+
+def _same(
+    kept: tuple[torch.Tensor, list[torch.Tensor]], queried: torch.Tensor, weights: list[torch.Tensor]
+) -> bool:
+    old_queried, old_weights = kept
+    if old_queried.shape != queried.shape or not torch.equal(old_queried, queried):
+        return False
+    if len(old_weights) != len(weights):
+        return False
+    return all(
+        a.dtype == b.dtype and a.device == b.device and a.shape == b.shape and torch.equal(a, b)
+        for a, b in zip(old_weights, weights, strict=True)
+    )
+
+
+def _compute(model: CircuitTransformer, queried: torch.Tensor) -> Tables | None:
+    cfg, layer = model.cfg, model.blocks[0]
+    attn, device = layer.attn, queried.device
+    n_q, h, dh, d = cfg.n_out, cfg.n_heads, cfg.d_head, cfg.d_model
+    n_arg = cfg.n_positions - n_q
+    positions = model.pos_embed(torch.arange(cfg.n_positions, device=device))
+    resid = model.embed(queried) + positions[n_arg:]  # [q, d]
+    every = model.embed(torch.arange(cfg.vocab, device=device))  # [vocab, d]
+    keys = layer.ln1(torch.cat([(every[None] + positions[:n_arg, None]).reshape(-1, d), resid]))
+    query = attn.q(keys[-n_q:]).reshape(n_q, h, dh).transpose(0, 1)  # [h, q, dh]
+    fold = query @ attn.k.weight.reshape(h, dh, d) / math.sqrt(dh)  # [h, q, d]
+    scores = (keys @ fold.permute(2, 0, 1).reshape(d, h * n_q)).float()  # [key, (h, q)]
+    own = scores[-n_q:].view(n_q, h, n_q)  # [own key, head, query]
+    if cfg.causal:  # a query sees every argument, and the query positions up to its own
+        later = torch.ones(n_q, n_q, dtype=torch.bool, device=device).tril(-1)
+        own.masked_fill_(later[:, None], float("-inf"))
+    top = scores.amax(0)  # [(h, q)]
+    if float((top - own.diagonal(dim1=0, dim2=2).reshape(-1)).max().detach()) > SPREAD:
+        return None
+    factors = (scores - top).exp_()
+    per_head = attn.v(keys).reshape(-1, h, dh)
+    values = torch.einsum("khe,dhe->khd", per_head, attn.o.weight.reshape(d, h, dh)).reshape(-1, d)
+    split = n_arg * cfg.vocab
+    own_factors, own_values = factors[split:].view(n_q, h, n_q), values[split * h :].view(n_q, h, d)
+    per_query = torch.einsum("khq,khd->hqd", own_factors, own_values.float())  # [h, q, d]
+    diagonal = torch.eye(n_q, device=device)[None, :, :, None]  # [h, q (column), q (output), d]
+    own = (per_query[:, None] * diagonal).reshape(h * n_q, n_q * d).T.contiguous().to(values.dtype)
+    readout = readout_bias = None
+    fc_out, unembed = layer.mlp.fc_out, model.unembed
+    if type(model.ln_final) is nn.Identity and type(fc_out) is nn.Linear and type(unembed) is nn.Linear:
+        readout = (unembed.weight.float() @ fc_out.weight.float()).to(values.dtype)
+        if fc_out.bias is not None:
+            readout_bias = (unembed.weight.float() @ fc_out.bias.float()).to(values.dtype)
+        if unembed.bias is not None:
+            readout_bias = unembed.bias if readout_bias is None else readout_bias + unembed.bias
+    own_sum = own_factors.sum(0).view(-1)
+    split_values = values[: split * h].contiguous()
+    return Tables(resid, factors[:split], split_values, own_sum, own, readout, readout_bias)
