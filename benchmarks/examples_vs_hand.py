@@ -11,8 +11,9 @@ Variants, alternated in one process (medians of `--repeat` rounds), on the optim
   hand    what a user would write without circ: every circuit call of the lowered graph, in order,
           one whole-batch model call each (SDPA), argmax between calls, no confidence, no chunks.
 `--chunks` and `--attention` also time the backend at other chunk sizes / attention paths.
-% of peak: the FLOPs the networks actually ran (`compile_speed.model_flops` × the rows each model
-was given, counted by a forward pre-hook) over the time and a measured fp32 matmul peak.
+% of peak: the FLOPs the networks actually ran (`compile_speed.model_flops`, or `folded_flops` on
+the folded block, × the rows each model was given, counted by a forward pre-hook) over the time and
+a measured fp32 matmul peak.
 Run: nice -n 10 python benchmarks/examples_vs_hand.py [--repeat 5] [--chunks 512 4096 65536]
 """
 
@@ -34,10 +35,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compile_speed import model_flops
 
 from circ import api
+from circ.circuit.config import ModelConfig
 from circ.compiler import nodes as N
 from circ.compiler.builtins import SELECT, runs, selection
 from circ.heap import keep_freed_memory
 from circ.lang import layout
+from circ.learn import folded
 from circ.learn.catalog import Catalog
 from circ.learn.catalog.provider import CatalogProvider
 from circ.runtime import torch_backend as tb
@@ -138,17 +141,30 @@ def network_flops(backend: tb.TorchBackend, graph: nx.MultiDiGraph, batch: list[
     models = {id(c.model): c.model for c in backend.prepare(graph).circuits.values()}  # each model once
     flops = 0
 
-    def count(model: torch.nn.Module, args: tuple[torch.Tensor, ...]) -> None:
+    def count(model: torch.nn.Module, args: tuple[torch.Tensor, ...], kwargs: dict) -> None:
         nonlocal flops
-        flops += model_flops(model.cfg) * args[0].shape[0]
+        tokens = args[0]
+        took = kwargs.get("attn_impl") == "folded" and model._foldable(tokens, False)
+        kept = folded.tables(model, tokens[0, -model.cfg.n_out :]) if took else None
+        flops += (model_flops(model.cfg) if kept is None else folded_flops(model.cfg, kept)) * tokens.shape[0]
 
-    handles = [m.register_forward_pre_hook(count) for m in models.values()]
+    handles = [m.register_forward_pre_hook(count, with_kwargs=True) for m in models.values()]
     try:
         execute(graph, batch, backend)
     finally:
         for h in handles:
             h.remove()
     return flops
+
+
+def folded_flops(cfg: ModelConfig, kept: folded.Tables) -> int:
+    """Per row, the matmuls of the folded block (`circ.learn.folded.logits`): the attention's
+    weighted values, the own keys' block-diagonal matmul (its zeros counted: they are computed),
+    the MLP's input layer, and the readout or else the output layer and the unembedding."""
+    q, h, d, mlp, vocab = cfg.n_out, cfg.n_heads, cfg.d_model, cfg.d_mlp, cfg.out_vocab
+    attention = 2 * q * (cfg.n_positions - q) * h * d + 2 * h * q * q * d
+    out = 2 * q * (mlp + d) * vocab if kept.readout is not None else 2 * q * (mlp * d + d * vocab)
+    return attention + 2 * q * d * mlp + out
 
 
 def rows_for(compiled: api.Compiled, rows: int) -> list[torch.Tensor]:
