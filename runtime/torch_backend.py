@@ -17,13 +17,14 @@ from circ.circuit.provider import CircuitProvider, LoadedCircuit
 from circ.compiler import nodes as N
 from circ.learn.model import CircuitTransformer
 
-# rows per pass through the program, and per network pass within it: small enough that a call's
-# activations stay in cache. Measured on one core (benchmarks/examples_vs_hand.py, RESULTS.md):
-# 4,096-row chunks ran the colour programs 1.45–1.55× faster than 65,536, whose [196,608 × 64] @
-# [64 × 64] matmuls fall out of cache (32 vs 91–101 GFLOP/s), and smaller ones find fewer repeated
-# calls (`distinct`); on CPU networks run 1,024 rows at a time: 10⁶ rows of examples/sequences.circ
-# took 64 s and 366 MB so, 75 s and 593 MB at 4,096 (the allocator keeps what larger passes free).
-CHUNK_ROWS, NETWORK_ROWS = 1 << 12, 1 << 10
+# rows per pass through the program, and per network pass within it. On CPU networks run 1,024 rows
+# at a time, small enough that a call's activations stay in cache (10⁶ rows of
+# examples/sequences.circ took 64 s and 366 MB so, 75 s and 593 MB at 4,096; a [196,608 × 64] @
+# [64 × 64] matmul ran at 32 GFLOP/s where 28,227 rows ran at 91–101). The chunk around them only
+# batches the program's own work (tokens, decoding, `distinct`, builtins): 8,192 rows ran
+# combinators 1.45× and field 1.08× faster than 4,096, the sequences 10⁶ rows 7%, while 16,384
+# took fp32 peak memory there to 427–468 MB (benchmarks/examples_vs_hand.py, RESULTS.md round 5).
+CHUNK_ROWS, NETWORK_ROWS = 1 << 13, 1 << 10
 # SDPA's CPU kernel costs more than the whole attention for a few queries over a few keys: the
 # model's broadcast path (`attn_impl="math"`) ran the 2–3-position Mod[97] and colour circuits
 # 1.1–1.45× faster, while the 12-position Seq circuits were 0.8–0.96× as fast on it (RESULTS.md,
