@@ -25,14 +25,13 @@ from circ.learn.model import CircuitTransformer
 # combinators 1.45× and field 1.08× faster than 4,096, the sequences 10⁶ rows 7%, while 16,384
 # took fp32 peak memory there to 427–468 MB (benchmarks/examples_vs_hand.py, RESULTS.md round 5).
 CHUNK_ROWS, NETWORK_ROWS = 1 << 13, 1 << 10
-# SDPA's CPU kernel costs more than the whole attention for a few queries over a few keys: the
-# model's broadcast path (`attn_impl="math"`) ran the 2–3-position Mod[97] and colour circuits
-# 1.1–1.45× faster, while the 12-position Seq circuits were 0.8–0.96× as fast on it (RESULTS.md,
-# issue 19). Up to this many position pairs every stdlib circuit decodes its whole domain the same
-# either way (tests/runtime/test_torch_decode.py). Larger one-layer circuits take the folded path
-# (their queries are the constant `=` tokens) up to this many query × key pairs: 2.1–2.4× faster
-# than SDPA on the 72-pair seq6 calls, 2× slower on the 5×5 grids (1,250), and the same decoding
-# on every stdlib circuit (benchmarks/attention_paths.py). On CUDA the default (SDPA / flash_attn) stays.
+# One-layer circuits take the folded path (their queries are the constant `=` tokens) up to this
+# many query × key pairs: 3–7× faster than SDPA on the 72-pair seq6 calls, 1.9× faster than the
+# broadcast path on the Mod[97] ones, 2× slower than SDPA on the 5×5 grids (1,250), and the same
+# decoding on every stdlib circuit (benchmarks/attention_paths.py, RESULTS.md round 5). Deeper
+# circuits of up to this many position pairs take the model's broadcast path (`attn_impl="math"`):
+# SDPA's CPU kernel costs more than the whole attention for a few queries over a few keys (1.1–1.45×
+# on the 2–3-position circuits; tests/runtime/test_torch_decode.py). On CUDA SDPA / flash_attn stays.
 BROADCAST_PAIRS, FOLDED_PAIRS = 16, 128
 Repeats = tuple[torch.Tensor, torch.Tensor] | None  # the distinct rows, and each call's row among them
 
@@ -103,16 +102,14 @@ def decode(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def attention(model: object, device: torch.device) -> dict[str, str]:
-    """The attention implementation for a model's calls on CPU: the broadcast path for tiny tiles,
-    the folded one (constant queries) for one-layer models of up to `FOLDED_PAIRS` pairs."""
+    """The attention implementation for a model's calls on CPU: the folded one (constant queries)
+    for one-layer models of up to `FOLDED_PAIRS` pairs, else the broadcast path for tiny tiles."""
     if device.type != "cpu" or not isinstance(model, CircuitTransformer):
         return {}
     cfg = model.cfg
-    if cfg.n_positions * cfg.n_positions <= BROADCAST_PAIRS:
-        return {"attn_impl": "math"}
-    return (
-        {"attn_impl": "folded"} if cfg.n_layers == 1 and cfg.n_out * cfg.n_positions <= FOLDED_PAIRS else {}
-    )
+    if cfg.n_layers == 1 and cfg.n_out * cfg.n_positions <= FOLDED_PAIRS:
+        return {"attn_impl": "folded"}
+    return {"attn_impl": "math"} if cfg.n_positions * cfg.n_positions <= BROADCAST_PAIRS else {}
 
 
 def distinct(iface: CircuitInterface, tokens: torch.Tensor) -> Repeats:

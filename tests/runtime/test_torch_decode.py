@@ -24,17 +24,25 @@ def test_half_precision_logits_are_decoded_in_fp32() -> None:
     torch.testing.assert_close(sure, torch.softmax(logits.float(), -1).max(-1).values.prod(-1))
 
 
-def test_tiny_models_on_cpu_take_the_broadcast_path_and_agree_with_sdpa(color_provider) -> None:
-    model = color_provider.models["t.add"].model  # 3 positions: 9 position pairs
-    assert attention(model, torch.device("cpu")) == {"attn_impl": "math"}
+def test_tiny_models_on_cpu_take_the_folded_or_broadcast_path_and_agree_with_sdpa(color_provider) -> None:
+    import dataclasses
+
+    from circ.learn.model import build_model
+
+    model = color_provider.models["t.add"].model  # one layer, 3 positions: 9 position pairs
+    deeper = build_model(dataclasses.replace(model.cfg, n_layers=2), 0)
+    assert attention(model, torch.device("cpu")) == {"attn_impl": "folded"}
+    assert attention(deeper, torch.device("cpu")) == {"attn_impl": "math"}
     assert attention(model, torch.device("cuda")) == {}
     assert attention(lambda tokens: tokens, torch.device("cpu")) == {}  # any callable still runs
     tokens = torch.cartesian_prod(torch.arange(10), torch.arange(10))
-    tokens = torch.cat([tokens, torch.zeros(100, 1, dtype=torch.long)], dim=1)
-    with torch.no_grad():
-        fast, reference = model(tokens, attn_impl="math"), model(tokens, attn_impl="sdpa")
-    torch.testing.assert_close(fast, reference, rtol=1e-5, atol=1e-5)
-    assert torch.equal(fast.argmax(-1), reference.argmax(-1))
+    tokens = torch.cat([tokens, torch.full((100, 1), model.cfg.vocab - 1)], dim=1)
+    for network in (model, deeper):
+        with torch.no_grad():
+            fast = network(tokens, **attention(network, torch.device("cpu")))
+            reference = network(tokens, attn_impl="sdpa")
+        torch.testing.assert_close(fast, reference, rtol=1e-5, atol=1e-5)
+        assert torch.equal(fast.argmax(-1), reference.argmax(-1))
 
 
 def test_every_small_shipped_circuit_decodes_the_same_on_its_whole_domain_with_either_attention(
