@@ -145,6 +145,7 @@ def _sources(model: CircuitTransformer) -> list[nn.Module]:
 def _same(
     kept: tuple[torch.Tensor, list[torch.Tensor]], queried: torch.Tensor, weights: list[torch.Tensor]
 ) -> bool:
+    """Whether these query tokens and weights are, bit for bit, the ones the kept tables came from."""
     old_queried, old_weights = kept
     if old_queried.shape != queried.shape or not torch.equal(old_queried, queried):
         return False
@@ -157,6 +158,7 @@ def _same(
 
 
 def _compute(model: CircuitTransformer, queried: torch.Tensor) -> Tables | None:
+    """The tables from the weights as they are now (see `Tables`)."""
     cfg, layer = model.cfg, model.blocks[0]
     attn, device = layer.attn, queried.device
     n_q, h, dh, d = cfg.n_out, cfg.n_heads, cfg.d_head, cfg.d_model
@@ -168,12 +170,12 @@ def _compute(model: CircuitTransformer, queried: torch.Tensor) -> Tables | None:
     query = attn.q(keys[-n_q:]).reshape(n_q, h, dh).transpose(0, 1)  # [h, q, dh]
     fold = query @ attn.k.weight.reshape(h, dh, d) / math.sqrt(dh)  # [h, q, d]
     scores = (keys @ fold.permute(2, 0, 1).reshape(d, h * n_q)).float()  # [key, (h, q)]
-    own = scores[-n_q:].view(n_q, h, n_q)  # [own key, head, query]
+    own_scores = scores[-n_q:].view(n_q, h, n_q)  # [own key, head, query]
     if cfg.causal:  # a query sees every argument, and the query positions up to its own
         later = torch.ones(n_q, n_q, dtype=torch.bool, device=device).tril(-1)
-        own.masked_fill_(later[:, None], float("-inf"))
+        own_scores.masked_fill_(later[:, None], float("-inf"))
     top = scores.amax(0)  # [(h, q)]
-    if float((top - own.diagonal(dim1=0, dim2=2).reshape(-1)).max().detach()) > SPREAD:
+    if float((top - own_scores.diagonal(dim1=0, dim2=2).reshape(-1)).max().detach()) > SPREAD:
         return None
     factors = (scores - top).exp_()
     per_head = attn.v(keys).reshape(-1, h, dh)
