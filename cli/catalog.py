@@ -165,12 +165,11 @@ def show(name: NameArg, db: DbOpt = None) -> None:
     mechanisms = [e for e in extractions if isinstance(e.summary, dict) and e.summary.get("headline")]
     for e in mechanisms:  # mechanism summaries (`circ analyse --record`)
         info.add_row("mechanism", Text(f"{e.summary['headline']} ({e.method})"))
-    info.add_row("certificate", _certified(cert, record.weights_sha256))
-    for line in certificate_lines(cert) if cert is not None else ():
-        info.add_row("", Text(line))
-    if half is not None:
-        info.add_row("certificate (bf16)", _certified(half, record.weights_sha256))
-        for line in certificate_lines(half):
+    for label, held in (("certificate", cert), ("certificate (bf16)", half)):
+        if held is None and label != "certificate":
+            continue  # a missing fp32 certificate is shown as missing; a missing bf16 one is not shown
+        info.add_row(label, _certified(held, record.weights_sha256))
+        for line in certificate_lines(held) if held is not None else ():
             info.add_row("", Text(line))
     console = _console()
     console.print(info)

@@ -26,7 +26,7 @@ from circ.learn.model import CircuitTransformer
 # took fp32 peak memory there to 427–468 MB (benchmarks/examples_vs_hand.py, RESULTS.md round 5).
 CHUNK_ROWS, NETWORK_ROWS = 1 << 13, 1 << 10
 # One-layer circuits take the folded path (their queries are the constant `=` tokens) up to this
-# many query × key pairs: 3–7× faster than SDPA on the 72-pair seq6 calls, 1.9× faster than the
+# many query × key pairs: 3–7.7× faster than SDPA on the 72-pair seq6 calls, 1.7–2× faster than the
 # broadcast path on the Mod[97] ones, 2× slower than SDPA on the 5×5 grids (1,250), and the same
 # decoding on every stdlib circuit (benchmarks/attention_paths.py, RESULTS.md round 5). Deeper
 # circuits of up to this many position pairs take the model's broadcast path (`attn_impl="math"`):
