@@ -158,13 +158,16 @@ def network_flops(backend: tb.TorchBackend, graph: nx.MultiDiGraph, batch: list[
 
 
 def folded_flops(cfg: ModelConfig, kept: folded.Tables) -> int:
-    """Per row, the matmuls of the folded block (`circ.learn.folded.logits`): the attention's
-    weighted values, the own keys' block-diagonal matmul (its zeros counted: they are computed),
-    the MLP's input layer, and the readout or else the output layer and the unembedding."""
+    """Per row, the multiply-adds ×2 of the folded block (`circ.learn.folded.logits`): with `bag`,
+    each query's weighted sum of its argument, own and residual rows and the readout; without it,
+    the attention's weighted values, the own keys' block-diagonal matmul (its zeros counted: they
+    are computed), the MLP and the unembedding."""
     q, h, d, mlp, vocab = cfg.n_out, cfg.n_heads, cfg.d_model, cfg.d_mlp, cfg.out_vocab
-    attention = 2 * q * (cfg.n_positions - q) * h * d + 2 * h * q * q * d
-    out = 2 * q * (mlp + d) * vocab if kept.readout is not None else 2 * q * (mlp * d + d * vocab)
-    return attention + 2 * q * d * mlp + out
+    n_arg = cfg.n_positions - q
+    if kept.bag is not None:
+        return 2 * q * ((n_arg + 1) * h + 1) * (mlp + vocab) + 2 * q * (mlp + vocab) * vocab
+    attention = 2 * q * n_arg * h * d + 2 * h * q * q * d
+    return attention + 2 * q * (d * mlp + mlp * d + d * vocab)
 
 
 def rows_for(compiled: api.Compiled, rows: int) -> list[torch.Tensor]:

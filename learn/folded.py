@@ -12,8 +12,12 @@ softmax's value while the row's own largest score is within `SPREAD` of M — th
 its own position is in every row, so the tables are refused (the ordinary path runs) where
 M − that score exceeds it; within it no factor that matters underflows fp32 (e⁻⁶⁰ ≫ 2⁻¹²⁶). The
 own keys' share is constant up to each row's 1 / sum, so it is one matmul of those scales.
-What is left per row: two gathers, a sum, a reciprocal, two small matmuls, and the MLP (through
-oneDNN's fused linear, `linear`).
+Without LayerNorms after the attention (every shipped circuit) the MLP's input layer and the
+unembedding are linear in that residual too, so the tables go through them once (`bag`): a row's
+hidden pre-activations and its residual's logits are one weighted sum of table rows
+(`F.embedding_bag`), and the unembedding reads the hidden units through the MLP's output
+projection (fc_out, the MLP input and the final residual are never formed). What is left per row:
+a gather, a sum, a reciprocal, that weighted sum, a ReLU and one small matmul.
 
 The tables depend only on the weights and the query tokens, so under `torch.no_grad` they are
 kept with an exact copy of the weights they came from and reused while those compare equal (the
@@ -50,17 +54,22 @@ class Tables:
     where causally hidden). In the model's dtype: `values` [args·vocab·h, d], each argument row's
     value through each head's slice of O; `own` [q·d, h·q], the own keys' factor-weighted values
     per (head, query), block-diagonal so that one matmul of a row's [h·q] scales gives its [q, d];
-    `resid` [q, d], the query positions' residual; `readout` [out_vocab, d_mlp] and
-    `readout_bias`, the unembedding through the MLP's output projection (None with a final
-    LayerNorm or an adapter there)."""
+    `resid` [q, d], the query positions' residual. Where the MLP's input layer, output layer and
+    the unembedding are plain and nothing normalises between them (else None): `bag`
+    [args·vocab·h + h·q + q, d_mlp + out_vocab], the rows of `values`, of the own keys' values
+    per (head, query), and of each query's residual (with the biases), each through the MLP's
+    input layer and the unembedding; `bag_rows` [q, h + 1], the own and residual rows each query
+    adds; `readout` [out_vocab, d_mlp + out_vocab], the unembedding through the MLP's output
+    layer, then the identity (the residual's logits pass through)."""
 
     resid: torch.Tensor
     factors: torch.Tensor
     values: torch.Tensor
     own_sum: torch.Tensor
     own: torch.Tensor
+    bag: torch.Tensor | None
+    bag_rows: torch.Tensor | None
     readout: torch.Tensor | None
-    readout_bias: torch.Tensor | None
 
 
 def tables(model: CircuitTransformer, queried: torch.Tensor) -> Tables | None:
@@ -79,10 +88,7 @@ def tables(model: CircuitTransformer, queried: torch.Tensor) -> Tables | None:
 
 
 def logits(model: CircuitTransformer, tokens: torch.Tensor, folded: Tables) -> torch.Tensor:
-    """The logits at the query positions, [batch, q, out_vocab]. Without a final LayerNorm the
-    unembedding is linear in the block's two last terms, so it reads the attention's residual
-    and the MLP's hidden units directly (`readout`): the MLP's output projection and the final
-    residual are never formed (issue 19)."""
+    """The logits at the query positions, [batch, q, out_vocab]."""
     cfg, device = model.cfg, tokens.device
     batch, pos = tokens.shape
     n_q, h, d = cfg.n_out, cfg.n_heads, cfg.d_model
@@ -90,18 +96,44 @@ def logits(model: CircuitTransformer, tokens: torch.Tensor, folded: Tables) -> t
     slot = tokens[:, :n_arg] + torch.arange(n_arg, device=device) * cfg.vocab  # [batch, args]
     factors = F.embedding(slot, folded.factors).view(batch, n_arg, h, n_q)
     scale = factors.sum(1).add_(folded.own_sum.view(h, n_q)).reciprocal_()  # [batch, h, q]
-    weights = (factors * scale.unsqueeze(1)).to(dtype).view(batch, n_arg * h, n_q)
-    resid = _dense(scale.view(batch, -1).to(dtype), folded.own, folded.resid.view(-1))  # [batch, q·d]
-    per_head = (slot.unsqueeze(2) * h + torch.arange(h, device=device)).view(batch, n_arg * h)
-    gathered = F.embedding(per_head, folded.values)  # [batch, (argument, head), d]
-    # a transposed left operand: faster than making the weights [batch, q, (key, head)] (measured)
-    resid = resid.view(batch, n_q, d).baddbmm_(weights.transpose(1, 2), gathered).view(batch * n_q, d)
+    weights = factors * scale.unsqueeze(1)  # [batch, args, h, q]
+    keys = (slot.unsqueeze(2) * h + torch.arange(h, device=device)).view(batch, n_arg * h)
     mlp, unembed = model.blocks[0].mlp, model.unembed
+    if folded.bag is not None and all(map(_unwatched, (mlp.fc_in, mlp.fc_out, unembed))):
+        return _bagged(folded, keys, weights, scale)
+    resid = _dense(scale.view(batch, -1).to(dtype), folded.own, folded.resid.view(-1))  # [batch, q·d]
+    gathered = F.embedding(keys, folded.values)  # [batch, (argument, head), d]
+    # a transposed left operand: faster than making the weights [batch, q, (key, head)] (measured)
+    by_key = weights.to(dtype).view(batch, n_arg * h, n_q).transpose(1, 2)
+    resid = resid.view(batch, n_q, d).baddbmm_(by_key, gathered).view(batch * n_q, d)
     hidden = linear(mlp.fc_in, model.blocks[0].ln2(resid), relu=True)
-    if folded.readout is not None and _unwatched(mlp.fc_out) and _unwatched(unembed):
-        out = _dense(hidden, folded.readout, folded.readout_bias).add_(_dense(resid, unembed.weight, None))
-    else:
-        out = linear(unembed, model.ln_final(linear(mlp.fc_out, hidden) + resid))
+    out = linear(unembed, model.ln_final(linear(mlp.fc_out, hidden) + resid))
+    return out.view(batch, n_q, -1)
+
+
+def _bagged(folded: Tables, keys: torch.Tensor, weights: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """The logits from `bag`: each (row, query)'s hidden pre-activations and residual logits as
+    one weighted sum of its argument keys' rows, its own keys' rows (weight: the row's 1 / sum per
+    head) and its residual row (weight 1). Against the attention-only tables then the MLP,
+    1,024-row calls: seq6.rotate_left 1.36× fp32, 1.0× bf16; seq6.max 1.5×; mod97.add 1.1× fp32,
+    1.2× bf16; color.succ 1.6× (issue 19, benchmarks/RESULTS.md)."""
+    assert folded.bag is not None and folded.bag_rows is not None and folded.readout is not None
+    batch, n_arg, h, n_q = weights.shape
+    n_keys = n_arg * h
+    rows = keys.new_empty(batch, n_q, n_keys + h + 1)
+    rows[:, :, :n_keys] = keys.unsqueeze(1)
+    rows[:, :, n_keys:] = folded.bag_rows
+    sample = weights.new_empty(rows.shape)  # fp32: strided copies into bf16 were 2× slower
+    sample[:, :, :n_keys].unflatten(2, (n_arg, h)).copy_(weights.permute(0, 3, 1, 2))
+    sample[:, :, n_keys:-1] = scale.transpose(1, 2)
+    sample[:, :, -1] = 1
+    width = rows.shape[2]
+    by_row = sample.view(-1, width).to(folded.bag.dtype)
+    summed = F.embedding_bag(
+        rows.view(-1, width), folded.bag, mode="sum", per_sample_weights=by_row
+    )  # [batch·q, d_mlp + out_vocab]
+    summed[:, : summed.shape[1] - folded.readout.shape[0]].relu_()  # the hidden units
+    out = _dense(summed, folded.readout, None)
     return out.view(batch, n_q, -1)
 
 
@@ -138,8 +170,8 @@ def _sources(model: CircuitTransformer) -> list[nn.Module]:
     """The modules the tables are made from."""
     layer = model.blocks[0]
     attn = layer.attn
-    projections = [attn.q, attn.k, attn.v, attn.o, layer.mlp.fc_out, model.unembed]
-    return [model.embed, model.pos_embed, layer.ln1, model.ln_final, *projections]
+    projections = [attn.q, attn.k, attn.v, attn.o, layer.mlp.fc_in, layer.mlp.fc_out, model.unembed]
+    return [model.embed, model.pos_embed, layer.ln1, layer.ln2, model.ln_final, *projections]
 
 
 def _same(
@@ -185,14 +217,36 @@ def _compute(model: CircuitTransformer, queried: torch.Tensor) -> Tables | None:
     per_query = torch.einsum("khq,khd->hqd", own_factors, own_values.float())  # [h, q, d]
     diagonal = torch.eye(n_q, device=device)[None, :, :, None]  # [h, q (column), q (output), d]
     own = (per_query[:, None] * diagonal).reshape(h * n_q, n_q * d).T.contiguous().to(values.dtype)
-    readout = readout_bias = None
-    fc_out, unembed = layer.mlp.fc_out, model.unembed
-    if type(model.ln_final) is nn.Identity and type(fc_out) is nn.Linear and type(unembed) is nn.Linear:
-        readout = (unembed.weight.float() @ fc_out.weight.float()).to(values.dtype)
-        if fc_out.bias is not None:
-            readout_bias = (unembed.weight.float() @ fc_out.bias.float()).to(values.dtype)
-        if unembed.bias is not None:
-            readout_bias = unembed.bias if readout_bias is None else readout_bias + unembed.bias
     own_sum = own_factors.sum(0).view(-1)
     split_values = values[: split * h].contiguous()
-    return Tables(resid, factors[:split], split_values, own_sum, own, readout, readout_bias)
+    bag, bag_rows, readout = _through_mlp(model, split_values, per_query, resid)
+    return Tables(resid, factors[:split], split_values, own_sum, own, bag, bag_rows, readout)
+
+
+def _through_mlp(
+    model: CircuitTransformer, values: torch.Tensor, per_query: torch.Tensor, resid: torch.Tensor
+) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
+    """`bag`, `bag_rows` and `readout` (see `Tables`), in fp32 then rounded to the model's dtype;
+    all None unless the MLP and the unembedding are plain linear maps of the attention's residual."""
+    layer, unembed = model.blocks[0], model.unembed
+    fc_in, fc_out = layer.mlp.fc_in, layer.mlp.fc_out
+    linears = all(type(m) is nn.Linear for m in (fc_in, fc_out, unembed))
+    if not linears or type(layer.ln2) is not nn.Identity or type(model.ln_final) is not nn.Identity:
+        return None, None, None
+    h, n_q, d = per_query.shape
+    through = torch.cat([fc_in.weight, unembed.weight]).float().T  # [d, d_mlp + out_vocab]
+    biases = torch.cat([_bias(fc_in), unembed.weight.float() @ _bias(fc_out) + _bias(unembed)])
+    rows = [values.float() @ through, (per_query.reshape(-1, d) @ through), resid.float() @ through + biases]
+    first = values.shape[0] + torch.arange(h * n_q, device=resid.device).view(h, n_q).T  # own rows
+    bag_rows = torch.cat(
+        [first, (values.shape[0] + h * n_q + torch.arange(n_q, device=resid.device))[:, None]], 1
+    )
+    readout = unembed.weight.float() @ fc_out.weight.float()
+    passed = torch.eye(unembed.out_features, device=resid.device)  # the residual's logits, as they are
+    return torch.cat(rows).to(values.dtype), bag_rows, torch.cat([readout, passed], 1).to(values.dtype)
+
+
+def _bias(module: nn.Linear) -> torch.Tensor:
+    if module.bias is not None:
+        return module.bias.float()
+    return module.weight.new_zeros(module.out_features, dtype=torch.float32)

@@ -40,6 +40,8 @@ def test_kept_tables_follow_every_change_of_weights_or_queries(several: bool) ->
         assert model._folded_tables is kept  # same weights, same queries: reused
         model.blocks[0].attn.v.weight.data.mul_(-2)  # a write no version counter sees
         agrees(model, x)
+        model.blocks[0].mlp.fc_in.weight.data.mul_(-1)  # folded into the bag
+        agrees(model, x)
         model.blocks[0].mlp.fc_out.weight.data.mul_(-1)  # folded into the readout
         agrees(model, x)
         model.unembed.weight.data.add_(0.5)
@@ -131,3 +133,13 @@ def test_hooks_on_the_mlp_and_readout_run_and_their_outputs_are_left_alone() -> 
     assert [m for m, _, _ in seen[:3]] == [fc_in, fc_out, model.unembed]
     for _, output, copy in seen:
         assert torch.equal(output, copy)  # nothing wrote into an output a hook was shown
+
+
+@pytest.mark.parametrize("layernorm", [False, True])
+def test_the_mlp_is_folded_into_the_tables_only_without_layernorms(layernorm: bool) -> None:
+    model = build_model(config(layernorm=layernorm), seed=7)
+    x = tokens(model.cfg)
+    with torch.no_grad():
+        kept = folded.tables(model, x[0, -model.cfg.n_out :])
+        assert kept is not None and (kept.bag is None) == layernorm
+        agrees(model, x)
