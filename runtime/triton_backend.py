@@ -45,9 +45,7 @@ class TritonBackend:
         self.device = torch.device(device)
         if dtype not in (torch.float32, torch.bfloat16):
             raise ValueError(f"the triton backend computes in float32 or bfloat16, not {dtype}")
-        self.dtype = dtype
-        self.fuse = fuse
-        self.cache_dir = cache_dir
+        self.dtype, self.fuse, self.cache_dir = dtype, fuse, cache_dir
         self.chunk_rows = CHUNK_ROWS
         self._programs: dict[int, tuple[nx.MultiDiGraph, _Program]] = {}
 

@@ -151,3 +151,15 @@ def test_distinct_rows_rebuild_every_call_and_skip_what_cannot_repeat() -> None:
     grid = T.GridT(5, 5)
     big = CircuitInterface((grid,), grid)  # 10²⁵ grids: too many to number in 64 bits, not searched
     assert torch_backend.distinct(big, torch.zeros(4, big.n_positions, dtype=torch.long)) is None
+
+
+@pytest.mark.parametrize("rows", [20, 30, 400])  # a domain of 100: sorted below 25 rows, marked from 25
+def test_distinct_rows_are_the_same_whether_sorted_or_marked(rows: int) -> None:
+    iface = CircuitInterface((T.COLOR, T.COLOR), T.COLOR)
+    g = torch.Generator().manual_seed(rows)
+    tokens = torch.cat([torch.randint(0, 10, (rows, 2), generator=g), torch.full((rows, 1), 10)], 1)
+    unique, inverse = torch_backend.distinct(iface, tokens)
+    assert torch.equal(unique[inverse], tokens)
+    assert {tuple(r) for r in unique.tolist()} == {tuple(r) for r in tokens.tolist()}  # each row once
+    numbers = (unique[:, 0] + 10 * unique[:, 1]).tolist()
+    assert numbers == sorted(set(numbers))  # in the order of their numbers, as torch.unique gives
