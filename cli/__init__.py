@@ -23,6 +23,7 @@ from circ.cli.stdlib import stdlib_app
 from circ.cli.sweep import sweep_command
 from circ.cli.synth import synth_command
 from circ.cli.verify import verify_command
+from circ.collector import freeze_for_exit
 
 app = typer.Typer(
     name="circ",
@@ -69,4 +70,7 @@ app.command("lsp")(lsp_command)
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    finally:
+        freeze_for_exit()  # the interpreter's exit does not re-scan what the command left alive

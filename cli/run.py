@@ -73,13 +73,16 @@ def run(
 ) -> None:
     """Run a program on learned circuits from the catalog (the shipped stdlib, then your own); every
     row is checked against the entry's contract."""
-    from circ import api
-    from circ.cli.show_run import contract_summary, json_lines, results_table, row_contracts, trace_tree
-    from circ.heap import keep_freed_memory
-    from circ.lang.diagnostics import CircError
-    from circ.learn.catalog.provider import CatalogProvider
-    from circ.settings import Settings
-    from circ.weights_check import unbacked
+    from circ.collector import imports_paused
+
+    with imports_paused():  # torch's and the stages' (circ/collector.py)
+        from circ import api
+        from circ.cli.show_run import contract_summary, json_lines, results_table, row_contracts, trace_tree
+        from circ.heap import keep_freed_memory
+        from circ.lang.diagnostics import CircError
+        from circ.learn.catalog.provider import CatalogProvider
+        from circ.settings import Settings
+        from circ.weights_check import unbacked
 
     if sum([bool(input), inputs is not None, all_]) > 1:
         raise fail("give one of --input, --inputs or --all")

@@ -30,9 +30,12 @@ def verify_command(
 ) -> None:
     """Prove a program's contracts (Z3), property-test it (Hypothesis), and check its circuits'
     certificates: `certified`, `verified (sampled)` or `failed: …`."""
-    from circ import api
-    from circ.cli.show_verify import report_json, report_view
-    from circ.settings import Settings
+    from circ.collector import imports_paused
+
+    with imports_paused():  # torch's, z3's and the stages' (circ/collector.py)
+        from circ import api
+        from circ.cli.show_verify import report_json, report_view
+        from circ.settings import Settings
 
     if timeout <= 0 or examples < 1:
         raise fail("--timeout must be > 0 and --examples ≥ 1")

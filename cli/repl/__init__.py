@@ -18,17 +18,20 @@ def repl_command(
     db: Annotated[str | None, typer.Option(help="catalog database URL (default: $CIRC_DB)")] = None,
 ) -> None:
     """Evaluate expressions, lets and fns interactively on the learned circuits."""
-    from rich.console import Console
+    from circ.collector import imports_paused
 
-    from circ.cli.repl.loop import Repl
-    from circ.cli.repl.prompt import CircCompleter, history_file, make_prompt
-    from circ.learn.catalog.provider import CatalogProvider
-    from circ.session import Session
-    from circ.settings import Settings
+    with imports_paused():  # the stages' and, with the device, torch's (circ/collector.py)
+        from rich.console import Console
 
-    settings = Settings.from_env(db=db)
-    with user_errors():
-        device = settings.torch_device()
+        from circ.cli.repl.loop import Repl
+        from circ.cli.repl.prompt import CircCompleter, history_file, make_prompt
+        from circ.learn.catalog.provider import CatalogProvider
+        from circ.session import Session
+        from circ.settings import Settings
+
+        settings = Settings.from_env(db=db)
+        with user_errors():
+            device = settings.torch_device()
     with user_errors(), settings.open_catalog() as catalog:
         session = Session(CatalogProvider(catalog, device), catalog, device)
         repl = Repl(session, Console())
