@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,14 @@ from circ.learn.run import OptimConfig, Run
 from circ.learn.train import train
 
 from support import EXAMPLES, TRAINED
+
+
+@pytest.fixture(autouse=True)
+def _nothing_left_frozen() -> Iterator[None]:
+    """The CLI freezes what its imports made (circ/collector.py): right for a process that ends
+    with its command, but in the suite's one process it would keep earlier tests' garbage for good."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture
