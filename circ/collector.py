@@ -6,7 +6,7 @@ collector re-scans them on every full collection while they are made (0.32 s of 
 `circ run`, 456 collections), and the interpreter's exit collects them once more before tearing its
 modules down (another ~0.5–1 s). Frozen, they are never scanned again: reference counting still
 frees them, and everything made after the freeze is collected as usual (issue 19; RESULTS.md,
-round 7: `circ run -i` of a Mod[97] program 2.2–3.2 s → under 2 s wall).
+round 7: `circ run -i` of a Mod[97] program 2.1–2.9 s → 1.3–2.0 s wall, alternated).
 """
 
 from __future__ import annotations
