@@ -18,10 +18,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def unfrozen(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Each test starts and ends with nothing frozen, so the suite's own objects stay collectable;
-    Triton, which other tests load, is out of sight as in a fresh `circ run`."""
-    monkeypatch.delitem(sys.modules, "triton", raising=False)
+def unfrozen() -> Iterator[None]:
+    """Each test starts and ends with nothing frozen, so the suite's own objects stay collectable."""
     gc.collect()
     gc.unfreeze()
     yield
@@ -29,12 +27,18 @@ def unfrozen(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     gc.collect()
 
 
+@pytest.fixture
+def fresh(unfrozen: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in a fresh `circ run`: Triton, which other tests load, out of sight."""
+    monkeypatch.delitem(sys.modules, "triton", raising=False)
+
+
 class Cycle:
     def __init__(self) -> None:
         self.me = self
 
 
-def test_imports_run_with_the_collector_paused_and_what_they_made_is_frozen(unfrozen: None) -> None:
+def test_imports_run_with_the_collector_paused_and_what_they_made_is_frozen(fresh: None) -> None:
     assert gc.isenabled()
     before = gc.get_freeze_count()
     with imports_paused():
@@ -44,14 +48,14 @@ def test_imports_run_with_the_collector_paused_and_what_they_made_is_frozen(unfr
     assert gc.get_freeze_count() >= before + len(made)
 
 
-def test_garbage_made_after_the_freeze_is_still_collected(unfrozen: None) -> None:
+def test_garbage_made_after_the_freeze_is_still_collected(fresh: None) -> None:
     with imports_paused():
         pass
     Cycle()  # unreachable at once: only the cyclic collector can free it
     assert gc.collect() >= 1
 
 
-def test_a_paused_collector_stays_paused(unfrozen: None) -> None:
+def test_a_paused_collector_stays_paused(fresh: None) -> None:
     gc.disable()
     try:
         with imports_paused():
@@ -62,7 +66,7 @@ def test_a_paused_collector_stays_paused(unfrozen: None) -> None:
 
 
 def test_nothing_is_frozen_once_triton_is_loaded(unfrozen: None) -> None:
-    import triton  # noqa: F401  (puts it back in sys.modules)
+    import triton  # noqa: F401  (loaded, as after a `--backend triton` run)
 
     with imports_paused():
         Cycle()
