@@ -143,3 +143,25 @@ def test_the_mlp_is_folded_into_the_tables_only_without_layernorms(layernorm: bo
         kept = folded.tables(model, x[0, -model.cfg.n_out :])
         assert kept is not None and (kept.bag is None) == layernorm
         agrees(model, x)
+
+
+@pytest.mark.parametrize("d_mlp", [64, 86])  # bag widths 64 + 10 → 80, and 86 + 10 = 96 as it is
+def test_the_bag_is_padded_with_zero_columns_that_change_no_logit(
+    d_mlp: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = build_model(config(d_mlp=d_mlp), seed=8)
+    x = tokens(model.cfg, batch=64)
+    out_vocab = model.cfg.out_vocab
+    with torch.no_grad():
+        kept = folded.tables(model, x[0, -model.cfg.n_out :])
+        assert kept is not None and kept.bag is not None and kept.readout is not None
+        width = kept.bag.shape[1]
+        assert width % 16 == 0 and width - (d_mlp + out_vocab) < 16  # 16 fp32: one AVX-512 register
+        padding = slice(d_mlp, width - out_vocab)
+        assert not kept.bag[:, padding].any() and not kept.readout[:, padding].any()
+        padded = model(x, attn_impl="folded")
+        monkeypatch.setattr(folded, "BAG_COLUMNS", 1)
+        del model._folded_tables
+        plain = folded.tables(model, x[0, -model.cfg.n_out :])
+        assert plain is not None and plain.bag is not None and plain.bag.shape[1] == d_mlp + out_vocab
+        assert torch.equal(model(x, attn_impl="folded"), padded)  # bit for bit
