@@ -44,6 +44,9 @@ SPREAD = 60.0
 # summed 1.16–1.26× faster as 144, and the logits stayed the same bit for bit on the whole domains
 # of the 29 folded stdlib circuits, fp32 and bf16 (issue 19)
 BAG_COLUMNS = 16
+# rows per pass through the tables: a 1,024-row call's activations stay in cache (the runtime's
+# NETWORK_ROWS, which certificates are computed at)
+ROWS = 1 << 10
 # oneDNN's linear with a fused activation, as torch.compile's CPU code calls it; absent without it
 ONEDNN = (
     getattr(torch.ops.mkldnn, "_linear_pointwise", None) if torch.backends.mkldnn.is_available() else None
@@ -93,19 +96,45 @@ def tables(model: CircuitTransformer, queried: torch.Tensor) -> Tables | None:
 
 
 def logits(model: CircuitTransformer, tokens: torch.Tensor, folded: Tables) -> torch.Tensor:
-    """The logits at the query positions, [batch, q, out_vocab]."""
+    """The logits at the query positions, [batch, q, out_vocab], `ROWS` rows at a time. A caller
+    passes a whole chunk: the tables are checked once for it (that check, per 1,024-row call, was
+    ~5% of a seq6 run), and the bag's constant index and weight columns are written once."""
     cfg, device = model.cfg, tokens.device
-    batch, pos = tokens.shape
-    n_q, h, d = cfg.n_out, cfg.n_heads, cfg.d_model
-    n_arg, dtype = pos - n_q, folded.values.dtype
-    slot = tokens[:, :n_arg] + torch.arange(n_arg, device=device) * cfg.vocab  # [batch, args]
+    n_arg = cfg.n_positions - cfg.n_out
+    offsets = torch.arange(n_arg, device=device) * cfg.vocab, torch.arange(cfg.n_heads, device=device)
+    mlp, unembed = model.blocks[0].mlp, model.unembed
+    if folded.bag is not None and all(map(_unwatched, (mlp.fc_in, mlp.fc_out, unembed))):
+        lanes = _lanes(folded, min(tokens.shape[0], ROWS), n_arg)
+        parts = [_bagged(folded, *_attention(folded, t, offsets), lanes) for t in tokens.split(ROWS)]
+    else:
+        parts = [_unbagged(model, folded, *_attention(folded, t, offsets)) for t in tokens.split(ROWS)]
+    return parts[0] if len(parts) == 1 else torch.cat(parts)
+
+
+def _attention(
+    folded: Tables, tokens: torch.Tensor, offsets: tuple[torch.Tensor, torch.Tensor]
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Each row's value keys [batch, (argument, head)], attention weights [batch, args, h, q] and
+    1 / softmax sum per (head, query) [batch, h, q]; `offsets`: each argument's first table row, and
+    the heads."""
+    positions, heads = offsets
+    batch, (n_arg, h) = tokens.shape[0], (positions.shape[0], heads.shape[0])
+    n_q = folded.own_sum.shape[0] // h
+    slot = tokens[:, :n_arg] + positions  # [batch, args]
     factors = F.embedding(slot, folded.factors).view(batch, n_arg, h, n_q)
     scale = factors.sum(1).add_(folded.own_sum.view(h, n_q)).reciprocal_()  # [batch, h, q]
     weights = factors * scale.unsqueeze(1)  # [batch, args, h, q]
-    keys = (slot.unsqueeze(2) * h + torch.arange(h, device=device)).view(batch, n_arg * h)
+    keys = (slot.unsqueeze(2) * h + heads).view(batch, n_arg * h)
+    return keys, weights, scale
+
+
+def _unbagged(
+    model: CircuitTransformer, folded: Tables, keys: torch.Tensor, weights: torch.Tensor, scale: torch.Tensor
+) -> torch.Tensor:
+    """The logits from the attention-only tables, then the MLP and the unembedding as modules."""
+    batch, n_arg, h, n_q = weights.shape
+    d, dtype = folded.resid.shape[1], folded.values.dtype
     mlp, unembed = model.blocks[0].mlp, model.unembed
-    if folded.bag is not None and all(map(_unwatched, (mlp.fc_in, mlp.fc_out, unembed))):
-        return _bagged(folded, keys, weights, scale)
     resid = _dense(scale.view(batch, -1).to(dtype), folded.own, folded.resid.view(-1))  # [batch, q·d]
     gathered = F.embedding(keys, folded.values)  # [batch, (argument, head), d]
     # a transposed left operand: faster than making the weights [batch, q, (key, head)] (measured)
@@ -116,22 +145,37 @@ def logits(model: CircuitTransformer, tokens: torch.Tensor, folded: Tables) -> t
     return out.view(batch, n_q, -1)
 
 
-def _bagged(folded: Tables, keys: torch.Tensor, weights: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+def _lanes(folded: Tables, rows: int, n_arg: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The bag's index and weight buffers for up to `rows` rows, [rows, q, args·h + h + 1] each,
+    their constant columns filled: each query's own and residual rows, and the residual's weight 1."""
+    assert folded.bag_rows is not None
+    n_q, n_keys = folded.bag_rows.shape[0], n_arg * (folded.bag_rows.shape[1] - 1)
+    index = folded.bag_rows.new_empty(rows, n_q, n_keys + folded.bag_rows.shape[1])
+    index[:, :, n_keys:] = folded.bag_rows
+    sample = folded.factors.new_empty(index.shape)  # fp32: strided copies into bf16 were 2× slower
+    sample[:, :, -1] = 1
+    return index, sample
+
+
+def _bagged(
+    folded: Tables,
+    keys: torch.Tensor,
+    weights: torch.Tensor,
+    scale: torch.Tensor,
+    lanes: tuple[torch.Tensor, torch.Tensor],
+) -> torch.Tensor:
     """The logits from `bag`: each (row, query)'s hidden pre-activations and residual logits as
     one weighted sum of its argument keys' rows, its own keys' rows (weight: the row's 1 / sum per
     head) and its residual row (weight 1). Against the attention-only tables then the MLP,
     1,024-row calls: seq6.rotate_left 1.36× fp32, 1.0× bf16; seq6.max 1.5×; mod97.add 1.1× fp32,
-    1.2× bf16; color.succ 1.6× (issue 19, benchmarks/RESULTS.md)."""
-    assert folded.bag is not None and folded.bag_rows is not None and folded.readout is not None
+    1.2× bf16; color.succ 1.6× (issue 19, benchmarks/RESULTS.md). `lanes`: see `_lanes`."""
+    assert folded.bag is not None and folded.readout is not None
     batch, n_arg, h, n_q = weights.shape
     n_keys = n_arg * h
-    rows = keys.new_empty(batch, n_q, n_keys + h + 1)
+    rows, sample = lanes[0][:batch], lanes[1][:batch]
     rows[:, :, :n_keys] = keys.unsqueeze(1)
-    rows[:, :, n_keys:] = folded.bag_rows
-    sample = weights.new_empty(rows.shape)  # fp32: strided copies into bf16 were 2× slower
     sample[:, :, :n_keys].unflatten(2, (n_arg, h)).copy_(weights.permute(0, 3, 1, 2))
     sample[:, :, n_keys:-1] = scale.transpose(1, 2)
-    sample[:, :, -1] = 1
     width = rows.shape[2]
     by_row = sample.view(-1, width).to(folded.bag.dtype)
     summed = F.embedding_bag(

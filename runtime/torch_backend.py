@@ -81,11 +81,13 @@ class _Calls:
         if repeats is not None:
             tokens, inverse = repeats
         # a batched call is k× taller than a chunk: run it a slice at a time to keep memory bounded
-        step = min(self.backend.chunk_rows, NETWORK_ROWS if device.type == "cpu" else 1 << 62)
+        # (the folded path takes the chunk and slices it itself, checking its tables once)
         options = attention(circuit.model, device)
+        sliced = device.type == "cpu" and options.get("attn_impl") != "folded"
+        step = min(self.backend.chunk_rows, NETWORK_ROWS if sliced else 1 << 62)
         parts = [circuit.model(tokens[s : s + step], **options) for s in range(0, tokens.shape[0], step)]
-        logits = torch.cat(parts) if len(parts) > 1 else parts[0]  # [k·rows, n_out, out_vocab]
-        decoded, sure = decode(logits)
+        # the logits [k·rows, n_out, out_vocab], decoded
+        decoded, sure = decode(torch.cat(parts) if len(parts) > 1 else parts[0])
         if repeats is not None:
             decoded, sure = decoded[inverse], sure[inverse]
         return unstack(circuit.interface, decoded, sure, k)

@@ -165,3 +165,17 @@ def test_the_bag_is_padded_with_zero_columns_that_change_no_logit(
         plain = folded.tables(model, x[0, -model.cfg.n_out :])
         assert plain is not None and plain.bag is not None and plain.bag.shape[1] == d_mlp + out_vocab
         assert torch.equal(model(x, attn_impl="folded"), padded)  # bit for bit
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize("layernorm", [False, True])
+def test_a_tall_batch_runs_in_passes_of_rows_with_the_logits_of_those_passes(
+    dtype: torch.dtype, layernorm: bool
+) -> None:
+    """A chunk's logits are, bit for bit, those of `ROWS`-row calls: the passes certificates saw."""
+    model = build_model(config(layernorm=layernorm), seed=9).to(dtype)
+    x = tokens(model.cfg, batch=2 * folded.ROWS + 300, seed=4)
+    with torch.no_grad():
+        tall = model(x, attn_impl="folded")
+        passes = torch.cat([model(part, attn_impl="folded") for part in x.split(folded.ROWS)])
+    assert torch.equal(tall, passes)

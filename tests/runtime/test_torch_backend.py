@@ -12,6 +12,7 @@ from circ.compiler.lower import lower
 from circ.lang import types as T
 from circ.lang.check import check
 from circ.lang.modules import load_text
+from circ.learn import folded
 from circ.runtime import torch_backend
 from circ.runtime.execute import execute
 from circ.runtime.torch_backend import TorchBackend
@@ -90,12 +91,37 @@ def test_chunked_execution_matches_one_pass(color_provider, monkeypatch) -> None
     inputs = domain_batch(params)
     whole = execute(graph, inputs, TorchBackend(color_provider), keep=True)
     monkeypatch.setattr(torch_backend, "NETWORK_ROWS", 16)  # one chunk, the networks 16 rows at a time
+    monkeypatch.setattr(folded, "ROWS", 16)  # and the folded path's passes (it slices a chunk itself)
     sliced = execute(graph, inputs, TorchBackend(color_provider), keep=True)
     monkeypatch.setattr(torch_backend, "CHUNK_ROWS", 64)
     chunked = execute(graph, inputs, TorchBackend(color_provider), keep=True)
     for other in (sliced, chunked):
         assert torch.equal(whole.output, other.output)
         assert all(torch.equal(whole.values[n], other.values[n]) for n in whole.values)
+
+
+def test_a_folded_circuit_is_called_once_a_chunk_and_slices_it_as_the_network_rows(
+    color_provider, monkeypatch
+) -> None:
+    """The folded path checks its kept tables once per model call: the backend gives it the whole
+    chunk, and it runs `NETWORK_ROWS` at a time, the passes certificates are computed at."""
+    assert folded.ROWS == torch_backend.NETWORK_ROWS
+    body = "fn main(a: Color, b: Color, c: Color) -> Color { plus(plus(a, b), c) }"
+    graph, params, _ = program(body)
+    inputs = domain_batch(params)  # 1,000 rows, two chunks; each call has up to 100 distinct tuples
+    backend = TorchBackend(color_provider, chunk_rows=512)
+    monkeypatch.setattr(torch_backend, "NETWORK_ROWS", 16)  # what other models' passes would be
+    models = {id(c.model): c.model for c in backend.prepare(graph).circuits.values()}.values()
+    calls: list[int] = []
+    handles = [m.register_forward_pre_hook(lambda m, a: calls.append(a[0].shape[0])) for m in models]
+    monkeypatch.setattr(folded, "ROWS", 64)
+    try:
+        whole = execute(graph, inputs, backend).output
+    finally:
+        for handle in handles:
+            handle.remove()
+    assert torch.equal(whole, execute(graph, inputs, TorchBackend(color_provider)).output)
+    assert len(calls) == 4 and max(calls) == 100  # each circuit once a chunk, sliced in 64-row passes
 
 
 def test_a_missing_circuit_fails_before_running() -> None:
