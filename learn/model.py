@@ -189,21 +189,24 @@ class CircuitTransformer(nn.Module):
     ) -> torch.Tensor:
         """tokens [batch, n_positions] → logits [batch, n_out, out_vocab] ([batch, n_positions, …]
         with `all_positions`). `attn_impl`: auto (flash_attn on half CUDA, else SDPA) | sdpa | math |
-        folded (one-layer models whose query tokens are the same in every row, else auto)."""
+        folded (one-layer models whose query tokens are the same in every row, else auto; either way
+        `folded.ROWS` rows at a time, so a caller can pass a whole chunk)."""
         pos = tokens.shape[-1]
         if pos != self.cfg.n_positions:
             raise ValueError(f"expected {self.cfg.n_positions} positions, got {pos}")
-        kept = None
+        kept, passes = None, None
         if attn_impl == "folded":
             if self._foldable(tokens, all_positions):
                 kept = folded.tables(self, tokens[0, -self.cfg.n_out :])
-            if kept is None:
-                attn_impl = "auto"
+            if kept is None:  # refused: the ordinary path, in the passes the folded one would run
+                attn_impl, passes = "auto", folded.ROWS
 
         def network(rows: torch.Tensor) -> torch.Tensor:
             if kept is not None:
                 return folded.logits(self, rows, kept)
-            return self._network(rows, attn_impl, all_positions)
+            if passes is None or rows.shape[0] <= passes:
+                return self._network(rows, attn_impl, all_positions)
+            return torch.cat([self._network(part, attn_impl, all_positions) for part in rows.split(passes)])
 
         rows = tokens.shape[0]
         if self.embed.weight.dtype == torch.bfloat16 and rows not in (0, BF16_ROWS) and not self._hooked():

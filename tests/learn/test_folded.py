@@ -179,3 +179,17 @@ def test_a_tall_batch_runs_in_passes_of_rows_with_the_logits_of_those_passes(
         tall = model(x, attn_impl="folded")
         passes = torch.cat([model(part, attn_impl="folded") for part in x.split(folded.ROWS)])
     assert torch.equal(tall, passes)
+
+
+def test_a_refused_fold_runs_the_ordinary_path_in_the_same_passes() -> None:
+    """A hook inside makes the fold refuse; the caller still passed a whole chunk, so the ordinary
+    path runs it `ROWS` rows at a time, as the runtime's network passes did."""
+    model = build_model(config(), seed=10)
+    x = tokens(model.cfg, batch=2 * folded.ROWS + 300, seed=5)
+    seen: list[int] = []
+    model.hook_embed.register_forward_hook(lambda m, i, o: seen.append(o.shape[0]))
+    with torch.no_grad():
+        tall = model(x, attn_impl="folded")
+        passes = torch.cat([model(part, attn_impl="sdpa") for part in x.split(folded.ROWS)])
+    assert seen[:3] == [folded.ROWS, folded.ROWS, 300]
+    assert torch.equal(tall, passes)
