@@ -83,7 +83,8 @@ class _EveryRow(tb.TorchBackend):
 
 
 class _Attention(tb.TorchBackend):
-    """The current backend with one attention path forced (`sdpa` or `math`) for every circuit."""
+    """The current backend with one attention path forced (`sdpa` or `math`) for every circuit, in
+    the 1,024-row passes the backend would run (it hands folded-path models whole chunks)."""
 
     def __init__(self, provider: CatalogProvider, impl: str) -> None:
         super().__init__(provider, "cpu")
@@ -93,8 +94,8 @@ class _Attention(tb.TorchBackend):
         calls = super().prepare(graph)
         for loaded in calls.circuits.values():
             model = loaded.model
-            loaded.model.forward = lambda tokens, _m=model, **_: type(_m).forward(
-                _m, tokens, attn_impl=self.impl
+            loaded.model.forward = lambda tokens, _m=model, **_: torch.cat(
+                [type(_m).forward(_m, part, attn_impl=self.impl) for part in tokens.split(folded.ROWS)]
             )
         return calls
 
