@@ -201,8 +201,8 @@ class CircuitTransformer(nn.Module):
             if kept is None:  # refused: the ordinary path, in the passes the folded one would run
                 attn_impl, passes = "auto", folded.ROWS
 
-        def network(rows: torch.Tensor) -> torch.Tensor:
-            if kept is not None:
+        def network(rows: torch.Tensor, passes: int | None) -> torch.Tensor:
+            if kept is not None:  # in passes of folded.ROWS, which is BF16_ROWS
                 return folded.logits(self, rows, kept)
             if passes is None or rows.shape[0] <= passes:
                 return self._network(rows, attn_impl, all_positions)
@@ -211,8 +211,8 @@ class CircuitTransformer(nn.Module):
         rows = tokens.shape[0]
         if self.embed.weight.dtype == torch.bfloat16 and rows not in (0, BF16_ROWS) and not self._hooked():
             padded = torch.cat([tokens, tokens[:1].expand(-rows % BF16_ROWS, -1)])
-            return self.hook_logits(torch.cat([network(s) for s in padded.split(BF16_ROWS)])[:rows])
-        return self.hook_logits(network(tokens))
+            return self.hook_logits(network(padded, BF16_ROWS)[:rows])
+        return self.hook_logits(network(tokens, passes))
 
     def _network(self, tokens: torch.Tensor, attn_impl: str, all_positions: bool) -> torch.Tensor:
         """The logits through every block, each activation through its hook point."""

@@ -10,7 +10,7 @@ from torch import nn
 from circ.circuit.config import ModelConfig
 from circ.learn import folded
 from circ.learn.data import get_task
-from circ.learn.model import build_model
+from circ.learn.model import BF16_ROWS, build_model
 
 
 def config(n_out_of_six: bool = True, **sizes: object) -> ModelConfig:
@@ -172,7 +172,9 @@ def test_the_bag_is_padded_with_zero_columns_that_change_no_logit(
 def test_a_tall_batch_runs_in_passes_of_rows_with_the_logits_of_those_passes(
     dtype: torch.dtype, layernorm: bool
 ) -> None:
-    """A chunk's logits are, bit for bit, those of `ROWS`-row calls: the passes certificates saw."""
+    """A chunk's logits are, bit for bit, those of `ROWS`-row calls: the passes certificates saw
+    (and, in bf16, the slabs a bf16 forward runs: the model hands the folded path its padded rows)."""
+    assert folded.ROWS == BF16_ROWS
     model = build_model(config(layernorm=layernorm), seed=9).to(dtype)
     x = tokens(model.cfg, batch=2 * folded.ROWS + 300, seed=4)
     with torch.no_grad():
