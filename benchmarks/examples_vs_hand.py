@@ -36,6 +36,7 @@ from compile_speed import model_flops
 
 from circ import api
 from circ.circuit.config import ModelConfig
+from circ.circuit.interface import CircuitInterface
 from circ.compiler import nodes as N
 from circ.compiler.builtins import SELECT, runs, selection
 from circ.heap import keep_freed_memory
@@ -78,8 +79,8 @@ class _Before(tb.TorchBackend):
 class _EveryRow(tb.TorchBackend):
     """The current backend, with every row through the network (repeated argument tuples too)."""
 
-    def distinct(self, iface: object, tokens: torch.Tensor) -> None:
-        return None
+    def distinct(self, iface: CircuitInterface, args: list[torch.Tensor], k: int) -> tb.Rows:
+        return tb.call_tokens(iface, args, k, self.device), None
 
 
 class _Attention(tb.TorchBackend):

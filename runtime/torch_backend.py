@@ -34,7 +34,8 @@ LOG2E = 1.4426950408889634  # log₂ e: exp(x) = 2^(x·log₂ e)
 # SDPA's CPU kernel costs more than the whole attention for a few queries over a few keys (1.1–1.45×
 # on the 2–3-position circuits; tests/runtime/test_torch_decode.py). On CUDA SDPA / flash_attn stays.
 BROADCAST_PAIRS, FOLDED_PAIRS = 16, 128
-Repeats = tuple[torch.Tensor, torch.Tensor] | None  # the distinct rows, and each call's row among them
+# the rows to run (tokens), and each call's row among them (None: every call's own row, in order)
+Rows = tuple[torch.Tensor, torch.Tensor | None]
 
 
 class TorchBackend:
@@ -53,8 +54,8 @@ class TorchBackend:
             self._loaded[key] = LoadedCircuit(loaded.interface, loaded.model.to(self.device).eval())
         return self._loaded[key]
 
-    def distinct(self, iface: CircuitInterface, tokens: torch.Tensor) -> Repeats:
-        return distinct(iface, tokens)  # a method, so a benchmark can time every row run (`None`)
+    def distinct(self, iface: CircuitInterface, args: list[torch.Tensor], k: int) -> Rows:
+        return distinct(iface, args, k, self.device)  # a method: a benchmark can run every row
 
     def prepare(self, graph: nx.MultiDiGraph) -> _Calls:
         """Load every circuit up front, so a missing one fails before any work is done."""
@@ -76,10 +77,7 @@ class _Calls:
         """Outputs [rows, k·n_out] and confidence [rows] (for k batched calls: the least confident)."""
         circuit, device = self.circuits[node], self.backend.device
         k = N.calls(self.graph, node)
-        tokens = call_tokens(circuit.interface, values, k, device)
-        repeats = self.backend.distinct(circuit.interface, tokens)
-        if repeats is not None:
-            tokens, inverse = repeats
+        tokens, inverse = self.backend.distinct(circuit.interface, values, k)
         # a batched call is k× taller than a chunk: run it a slice at a time to keep memory bounded
         # (the folded path takes the chunk and slices it itself, checking its tables once)
         options = attention(circuit.model, device)
@@ -88,7 +86,7 @@ class _Calls:
         parts = [circuit.model(tokens[s : s + step], **options) for s in range(0, tokens.shape[0], step)]
         # the logits [k·rows, n_out, out_vocab], decoded
         decoded, sure = decode(torch.cat(parts) if len(parts) > 1 else parts[0])
-        if repeats is not None:
+        if inverse is not None:
             decoded, sure = decoded[inverse], sure[inverse]
         return unstack(circuit.interface, decoded, sure, k)
 
@@ -116,23 +114,29 @@ def attention(model: object, device: torch.device) -> dict[str, str]:
     return {"attn_impl": "math"} if cfg.n_positions * cfg.n_positions <= BROADCAST_PAIRS else {}
 
 
-def distinct(iface: CircuitInterface, tokens: torch.Tensor) -> Repeats:
-    """The distinct rows of `tokens` [calls, n_positions] and each call's row among them, or None
-    when none repeats. The network runs once per distinct argument tuple: a call on one variable of a
-    two-variable domain (`square(x)` over 9,409 (x, y) rows) runs 97 rows, not 9,409 (issue 19).
-    Each tuple is numbered in its domain, so only domains below 2⁶² are searched, and only on CPU
-    (`torch.unique` waits for the GPU)."""
-    radix, n = iface.in_vocab - 1, iface.n_in
-    if tokens.device.type != "cpu" or radix**n >= 1 << 62:
-        return None
-    key = (tokens[:, :n] * radix ** torch.arange(n)).sum(1)  # the tuple's number in its domain
+def distinct(iface: CircuitInterface, args: list[torch.Tensor], k: int, device: torch.device) -> Rows:
+    """The tokens of each distinct argument tuple of k stacked calls (arguments k×m, in call order)
+    and each call's row among them; every call's tokens when none repeats. The network runs once
+    per distinct tuple: a call on one variable of a two-variable domain (`square(x)` over 9,409
+    (x, y) rows) runs 97 rows, not 9,409 (issue 19). Each tuple is numbered in its domain straight
+    from the arguments, and only the distinct ones' tokens are made, from their numbers (1.2–1.4×
+    on examples/combinators.circ against every call's tokens then a gather); only domains below 2⁶²
+    are searched, and only on CPU (`torch.unique` waits for the GPU)."""
+    radix, n, m = iface.in_vocab - 1, iface.n_in, len(args) // k
+    if device.type != "cpu" or radix**n >= 1 << 62 or not m:
+        return call_tokens(iface, args, k, device), None
+    shift, place = _shift(iface.shift, device), radix ** torch.arange(n, device=device)
+    calls = [torch.cat(args[i * m : (i + 1) * m], dim=1) @ place for i in range(k)]
+    key = (torch.cat(calls) if k > 1 else calls[0]) - int(shift[:n] @ place)  # the tuple's number
     if radix**n <= 4 * key.shape[0]:  # a small domain: marking its tuples is 5–9× faster than sorting
         seen = torch.zeros(radix**n, dtype=torch.long).index_fill_(0, key, 1)
         unique, inverse = seen.nonzero().squeeze(1), (seen.cumsum(0) - 1)[key]
     else:
         unique, inverse = torch.unique(key, return_inverse=True)
-    first = torch.empty_like(unique).scatter_(0, inverse, torch.arange(tokens.shape[0]))
-    return (tokens[first], inverse) if unique.shape[0] < tokens.shape[0] else None
+    if unique.shape[0] == key.shape[0]:
+        return call_tokens(iface, args, k, device), None
+    digits = unique.unsqueeze(1) // place % radix
+    return torch.cat([digits, -shift[n:].expand(unique.shape[0], -1)], dim=1), inverse
 
 
 def call_tokens(
@@ -163,6 +167,4 @@ def unstack(
     values = tokens + _shift(iface.out_lows, tokens.device)
     if k == 1:
         return values, sure
-    rows = values.shape[0] // k
-    values = values.reshape(k, rows, iface.n_out).permute(1, 0, 2).reshape(rows, k * iface.n_out)
-    return values, sure.reshape(k, rows).min(dim=0).values
+    return values.unflatten(0, (k, -1)).transpose(0, 1).flatten(1), sure.unflatten(0, (k, -1)).amin(0)

@@ -139,8 +139,8 @@ def test_a_circuit_declared_with_another_signature_is_refused(color_provider) ->
 class _EveryRow(TorchBackend):
     """The backend with the search for repeated argument tuples switched off."""
 
-    def distinct(self, iface, tokens):
-        return None
+    def distinct(self, iface, args, k):
+        return torch_backend.call_tokens(iface, args, k, self.device), None
 
 
 def _counted(backend: TorchBackend, graph, inputs):
@@ -168,24 +168,36 @@ def test_the_network_runs_once_per_distinct_argument_tuple(color_provider) -> No
         torch.testing.assert_close(once.confidence[node], sure, rtol=1e-5, atol=1e-6)
 
 
-def test_distinct_rows_rebuild_every_call_and_skip_what_cannot_repeat() -> None:
+CPU = torch.device("cpu")
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_distinct_rows_rebuild_every_call_and_skip_what_cannot_repeat(k: int) -> None:
+    """The distinct tuples' tokens, made from their numbers, give every call's tokens back; with no
+    repeat, or a domain too big to number, every call's own tokens run, in order."""
     iface = CircuitInterface((T.COLOR, T.COLOR), T.COLOR)  # tokens: a, b, then `=` (10)
-    tokens = torch.tensor([[3, 4, 10], [1, 2, 10], [3, 4, 10], [4, 3, 10]])
-    unique, inverse = torch_backend.distinct(iface, tokens)
-    assert unique.shape[0] == 3 and torch.equal(unique[inverse], tokens)
-    assert torch_backend.distinct(iface, tokens[1:]) is None  # no repeats: the rows run as they are
+    a, b = torch.tensor([[3], [1], [3], [4]]), torch.tensor([[4], [2], [4], [3]])
+    args = [a, b, b, a][: 2 * k]  # k stacked calls: (a, b), then (b, a); 3, then 4 distinct tuples
+    every = torch_backend.call_tokens(iface, args, k, CPU)
+    unique, inverse = torch_backend.distinct(iface, args, k, CPU)
+    assert inverse is not None and unique.shape[0] == k + 2 and torch.equal(unique[inverse], every)
+    rows, none = torch_backend.distinct(iface, [a[1:], b[1:]], 1, CPU)
+    assert none is None and torch.equal(rows, torch_backend.call_tokens(iface, [a[1:], b[1:]], 1, CPU))
     grid = T.GridT(5, 5)
     big = CircuitInterface((grid,), grid)  # 10²⁵ grids: too many to number in 64 bits, not searched
-    assert torch_backend.distinct(big, torch.zeros(4, big.n_positions, dtype=torch.long)) is None
+    zeros = [torch.zeros(4, 25, dtype=torch.long)]
+    rows, none = torch_backend.distinct(big, zeros, 1, CPU)
+    assert none is None and torch.equal(rows, torch_backend.call_tokens(big, zeros, 1, CPU))
 
 
 @pytest.mark.parametrize("rows", [20, 30, 400])  # a domain of 100: sorted below 25 rows, marked from 25
 def test_distinct_rows_are_the_same_whether_sorted_or_marked(rows: int) -> None:
     iface = CircuitInterface((T.COLOR, T.COLOR), T.COLOR)
     g = torch.Generator().manual_seed(rows)
-    tokens = torch.cat([torch.randint(0, 10, (rows, 2), generator=g), torch.full((rows, 1), 10)], 1)
-    unique, inverse = torch_backend.distinct(iface, tokens)
-    assert torch.equal(unique[inverse], tokens)
+    args = [torch.randint(0, 10, (rows, 1), generator=g) for _ in range(2)]
+    tokens = torch_backend.call_tokens(iface, args, 1, CPU)
+    unique, inverse = torch_backend.distinct(iface, args, 1, CPU)
+    assert inverse is not None and torch.equal(unique[inverse], tokens)
     assert {tuple(r) for r in unique.tolist()} == {tuple(r) for r in tokens.tolist()}  # each row once
     numbers = (unique[:, 0] + 10 * unique[:, 1]).tolist()
     assert numbers == sorted(set(numbers))  # in the order of their numbers, as torch.unique gives
