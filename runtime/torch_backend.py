@@ -16,6 +16,7 @@ from circ.circuit.interface import CircuitInterface
 from circ.circuit.provider import CircuitProvider, LoadedCircuit
 from circ.compiler import nodes as N
 from circ.learn.model import CircuitTransformer
+from circ.learn.row_max import row_max
 
 # rows per pass through the program, and per network pass within it. On CPU networks run 1,024 rows
 # at a time, small enough that a call's activations stay in cache (10⁶ rows of
@@ -99,7 +100,7 @@ def decode(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     exp (≤ 1.2·10⁻⁶ relative over six outputs, measured) and 1.1–5.5× faster; torch's exp slows on
     far-negative x, which confident logits minus their max mostly are (issue 19)."""
     logits = logits.float()
-    best, decoded = logits.max(dim=-1)  # [calls, n_out]
+    best, decoded = row_max(logits)  # [calls, n_out]: torch's max(dim=-1), 2–2.6× faster at 97 wide
     return decoded, torch.exp(-(logits - best.unsqueeze(-1)).mul_(LOG2E).exp2_().sum(-1).log_().sum(-1))
 
 
