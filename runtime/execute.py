@@ -11,7 +11,6 @@ nothing left needs it.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -218,20 +217,7 @@ def _order(g: nx.MultiDiGraph, deps: dict[int, list[int]], keep: bool) -> list[i
             if node not in wanted:
                 wanted.add(node)
                 todo.extend(deps[node])
-    waiting = {n: len(set(deps[n])) for n in wanted}
-    users: dict[int, list[int]] = {n: [] for n in wanted}
-    for n in wanted:
-        for d in set(deps[n]):
-            users[d].append(n)
-    ready = [n for n, k in waiting.items() if k == 0]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        node = heapq.heappop(ready)
-        order.append(node)
-        for user in users[node]:
-            waiting[user] -= 1
-            if waiting[user] == 0:
-                heapq.heappush(ready, user)
-    assert len(order) == len(wanted), "a backend's reads made the graph cyclic"
-    return order
+    dag = nx.DiGraph()  # networkx raises if a backend's reads made the graph cyclic
+    dag.add_nodes_from(wanted)
+    dag.add_edges_from((d, n) for n in wanted for d in deps[n])
+    return list(nx.lexicographical_topological_sort(dag))
