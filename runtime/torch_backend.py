@@ -125,14 +125,18 @@ def distinct(iface: CircuitInterface, args: list[torch.Tensor], k: int, device: 
     per distinct tuple: a call on one variable of a two-variable domain (`square(x)` over 9,409
     (x, y) rows) runs 97 rows, not 9,409 (issue 19). Each tuple is numbered in its domain straight
     from the arguments, and only the distinct ones' tokens are made, from their numbers (1.2–1.4×
-    on examples/combinators.circ against every call's tokens then a gather); only domains below 2⁶²
-    are searched, and only on CPU (`torch.unique` waits for the GPU)."""
+    on examples/combinators.circ against every call's tokens then a gather). A domain of at most an
+    eighth of the calls runs whole, its tokens made once and kept: finding which tuples occur costs
+    more than running the few that do not (combinators 1.04–1.24× more, bit for bit). Only domains
+    below 2⁶² are searched, and only on CPU (`torch.unique` waits for the GPU)."""
     radix, n, m = iface.in_vocab - 1, iface.n_in, len(args) // k
     if device.type != "cpu" or radix**n >= 1 << 62 or not m:
         return call_tokens(iface, args, k, device), None
     shift, place = _shift(iface.shift, device), radix ** torch.arange(n, device=device)
     calls = [torch.cat(args[i * m : (i + 1) * m], dim=1) @ place for i in range(k)]
     key = (torch.cat(calls) if k > 1 else calls[0]) - int(shift[:n] @ place)  # the tuple's number
+    if radix**n <= min(key.shape[0] // 8, NETWORK_ROWS):  # ≤ an eighth of the calls: the whole domain
+        return _domain(iface, device), key  # runs, every call reads its tuple's row by number
     if radix**n <= 4 * key.shape[0]:  # a small domain: marking its tuples is 5–9× faster than sorting
         seen = torch.zeros(radix**n, dtype=torch.long).index_fill_(0, key, 1)
         unique, inverse = seen.nonzero().squeeze(1), (seen.cumsum(0) - 1).index_select(0, key)
@@ -140,8 +144,20 @@ def distinct(iface: CircuitInterface, args: list[torch.Tensor], k: int, device: 
         unique, inverse = torch.unique(key, return_inverse=True)
     if unique.shape[0] == key.shape[0]:
         return call_tokens(iface, args, k, device), None
-    digits = unique.unsqueeze(1) // place % radix
-    return torch.cat([digits, -shift[n:].expand(unique.shape[0], -1)], dim=1), inverse
+    return _numbered(iface, unique, device), inverse
+
+
+def _numbered(iface: CircuitInterface, numbers: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """The tokens of argument tuples from their numbers (`distinct`): digits, then the `=` queries."""
+    radix, n = iface.in_vocab - 1, iface.n_in
+    digits = numbers.unsqueeze(1) // radix ** torch.arange(n, device=device) % radix
+    return torch.cat([digits, -_shift(iface.shift, device)[n:].expand(numbers.shape[0], -1)], dim=1)
+
+
+@functools.lru_cache(maxsize=64)
+def _domain(iface: CircuitInterface, device: torch.device) -> torch.Tensor:
+    """Every argument tuple's tokens, in number order, made once (≤ `NETWORK_ROWS` rows). Only ever read."""
+    return _numbered(iface, torch.arange((iface.in_vocab - 1) ** iface.n_in, device=device), device)
 
 
 def call_tokens(
