@@ -7,10 +7,11 @@
     interpreter is for tests, so this part is skipped.
 
 Programs: 5 and 10 circuit calls over the shipped colour circuits (stdlib/catalog), so nothing is
-trained here. The floor: FLOPs of every call (the least each model needs: K and V at every position,
-the rest only at the read positions in its last layer) / measured matmul peak, and input + output
-bytes / measured copy bandwidth; the larger of the two bounds time.
-Run: python benchmarks/compile_speed.py [--rows 10000 1000000]
+trained here, and with `--examples` the shipped examples (seeded uniform rows of their inputs).
+The floor: FLOPs of every call (the least each model needs: K and V at every position, the rest
+only at the read positions in its last layer) / measured matmul peak, and input + output bytes /
+measured copy bandwidth; the larger of the two bounds time.
+Run: python benchmarks/compile_speed.py [--rows 10000 1000000] [--examples field sequences]
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import argparse
 import platform
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import networkx as nx
 import torch
@@ -34,6 +36,7 @@ from circ.runtime.execute import execute
 from circ.runtime.torch_backend import TorchBackend
 from circ.settings import packaged_catalog_dir
 
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PRELUDE = """
 use stdlib.colors;
 """
@@ -78,6 +81,15 @@ def program_cost(graph: nx.MultiDiGraph, catalog: Catalog) -> tuple[int, int]:
     )
     leaves = sum(len(T.parts(graph.nodes[n][N.TYPE])) for n in [*N.inputs(graph), N.output(graph)])
     return flops, 8 * leaves
+
+
+def uniform_rows(params: list[tuple[str, T.Type]], rows: int) -> list[torch.Tensor]:
+    """Seeded uniform rows of each parameter's leaves, [rows, leaves] each."""
+    gen = torch.Generator().manual_seed(0)
+    return [
+        torch.stack([torch.randint(x.low, x.high + 1, (rows,), generator=gen) for x in T.parts(t)], dim=1)
+        for _, t in params
+    ]
 
 
 def timed(run: Callable[[], object], device: torch.device, repeat: int = 3) -> float:
@@ -142,6 +154,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, nargs="*", help="batch sizes (default: 1e4 and 1e6; 1e4 on CPU)")
     parser.add_argument("--no-compile", action="store_true", help="skip (c), torch.compile")
+    parser.add_argument("--examples", nargs="*", default=[], help="also these examples/NAME.circ")
     args = parser.parse_args()
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.type == "cpu":
@@ -163,15 +176,18 @@ def main() -> None:
         print("(d) triton: skipped (no CUDA; the Triton interpreter is for tests, not timing)")
     with Catalog("sqlite://", "/tmp/circ-bench-blobs", packaged=packaged_catalog_dir()) as catalog:
         provider = CatalogProvider(catalog, str(device))
-        for calls, body in PROGRAMS.items():
-            compiled = api.compile("bench.circ", source=PRELUDE + body)
+        programs = {
+            f"{calls}-circuit program": api.compile("bench.circ", source=PRELUDE + body)
+            for calls, body in PROGRAMS.items()
+        }
+        programs |= {f"examples/{e}.circ": api.compile(EXAMPLES / f"{e}.circ") for e in args.examples}
+        for title, compiled in programs.items():
             checked, graph, optimized = compiled.checked, compiled.graph, compiled.optimized
             flops, io = program_cost(graph, catalog)
             params = list(checked.function("main").signature.params)
-            print(f"\n{calls}-circuit program: {flops / 1e3:.0f} kFLOP and {io} bytes of IO per row")
+            print(f"\n{title}: {flops / 1e3:.0f} kFLOP and {io} bytes of IO per row")
             for rows in rows_list:
-                gen = torch.Generator().manual_seed(0)
-                inputs = [torch.randint(0, 10, (rows, 1), generator=gen).to(device) for _ in params]
+                inputs = [x.to(device) for x in uniform_rows(params, rows)]
                 modes = executors(graph, optimized, inputs, provider, device, not args.no_compile)
                 reference = modes["(a) naive eager torch"]()
                 print(f"  {rows:,} rows")
