@@ -133,15 +133,8 @@ class _Plan:
         self.conditional = {
             n for n, f in conditions(g).items() if f != ALWAYS and g.nodes[n][N.OP] == "circuit"
         }
-        self.pinned = (
-            {
-                N.args_of(g, n)[0]
-                for n in g.nodes
-                if g.nodes[n][N.OP] == "builtin" and g.nodes[n][N.BUILTIN] == SELECT
-            }
-            if self.conditional
-            else set()
-        )
+        selects = [n for n, a in g.nodes(data=True) if a[N.OP] == "builtin" and a[N.BUILTIN] == SELECT]
+        self.pinned = {N.args_of(g, n)[0] for n in selects} if self.conditional else set()
         self.output = N.output(g)
         self.columns: dict[int, list[tuple[int, int, int]]] = {}
         self.constants: dict[int, torch.Tensor] = {}

@@ -190,18 +190,57 @@ def test_distinct_rows_rebuild_every_call_and_skip_what_cannot_repeat(k: int) ->
     assert none is None and torch.equal(rows, torch_backend.call_tokens(big, zeros, 1, CPU))
 
 
-# a domain of 100: sorted below 25 rows, marked from 25, the whole domain run from 800 (8 calls a tuple)
-@pytest.mark.parametrize("rows", [20, 30, 400, 799, 800, 5000])
-def test_distinct_rows_are_the_same_whether_sorted_marked_or_the_whole_domain(rows: int) -> None:
-    iface = CircuitInterface((T.COLOR, T.COLOR), T.COLOR)
+# (arguments, rows): a domain of 100 stamped below 25 rows, marked from 25 (≤ 4 tuples a call), run
+# whole from 800 (8 calls a tuple); 10⁷ sequences (over 2²¹) sorted
+CASES = {
+    "stamped": (2, 20),
+    "marked": (2, 30),
+    "marked-400": (2, 400),
+    "marked-799": (2, 799),
+    "whole": (2, 800),
+    "whole-5000": (2, 5000),
+    "sorted": (7, 60),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_distinct_rows_are_the_same_whether_stamped_marked_sorted_or_the_whole_domain(case: str) -> None:
+    """Each way gives every distinct tuple once and every call's row among them; all but stamping
+    give them in the order of their numbers (stamping: in call order of the tuples' owners)."""
+    width, rows = CASES[case]
+    iface = (
+        CircuitInterface((T.COLOR, T.COLOR), T.COLOR)
+        if width == 2
+        else CircuitInterface((T.SeqT(T.COLOR, width),), T.COLOR)
+    )
     g = torch.Generator().manual_seed(rows)
-    args = [torch.randint(0, 10, (rows, 1), generator=g) for _ in range(2)]
-    args[0][: rows // 2] = 0  # half the rows on 10 tuples: some of the 100 are missing below 800
+    args = (
+        [torch.randint(0, 10, (rows, 1), generator=g) for _ in range(2)]
+        if width == 2
+        else [torch.randint(0, 10, (rows, width), generator=g)]
+    )
+    args[0][: rows // 2] = 0  # half the rows on a tenth of the tuples: repeats, and tuples missing
     tokens = torch_backend.call_tokens(iface, args, 1, CPU)
     unique, inverse = torch_backend.distinct(iface, args, 1, CPU)
     assert inverse is not None and torch.equal(unique[inverse], tokens)
     ran = {tuple(r) for r in unique.tolist()}
     assert len(ran) == unique.shape[0]  # each tuple once
-    assert ran == {tuple(r) for r in tokens.tolist()} or (rows >= 800 and len(ran) == 100)
-    numbers = (unique[:, 0] + 10 * unique[:, 1]).tolist()
-    assert numbers == sorted(set(numbers))  # in the order of their numbers, as torch.unique gives
+    assert ran == {tuple(r) for r in tokens.tolist()} or (case.startswith("whole") and len(ran) == 100)
+    numbers = (unique[:, :width] * 10 ** torch.arange(width)).sum(1).tolist()
+    if case == "stamped":  # each tuple where one of its calls is
+        assert all(tuple(r) in ran for r in tokens.tolist()) and numbers != sorted(numbers)
+    else:
+        assert numbers == sorted(set(numbers))  # in the order of their numbers, as torch.unique gives
+
+
+def test_stamping_rebuilds_every_call_of_a_large_domain_with_many_repeats() -> None:
+    """10⁶ sequences (over 4 tuples a call, under 2²¹): stamped; 4,096 rows on 50 tuples and 8,192
+    stacked calls give every call's tokens back, each tuple run once."""
+    iface = CircuitInterface((T.SeqT(T.COLOR, 6),), T.SeqT(T.COLOR, 6))
+    g = torch.Generator().manual_seed(0)
+    pool = torch.randint(0, 10, (50, 6), generator=g)
+    args = [pool[torch.randint(0, 50, (4096,), generator=g)] for _ in range(2)]
+    tokens = torch_backend.call_tokens(iface, args, 2, CPU)
+    unique, inverse = torch_backend.distinct(iface, args, 2, CPU)
+    assert inverse is not None and unique.shape[0] == len({tuple(r) for r in pool.tolist()})
+    assert torch.equal(unique[inverse], tokens)
