@@ -76,25 +76,12 @@ def contains(t: T.Type, value: Value) -> bool:
             return isinstance(value, bool)
         if isinstance(t, T.ScalarT):
             return isinstance(value, int) and not isinstance(value, bool) and t.low <= value <= t.high
-        if isinstance(t, T.SeqT):
-            return (
-                isinstance(value, list | tuple)
-                and len(value) == t.n
-                and all(contains(t.elem, v) for v in value)
-            )
-        if isinstance(t, T.GridT):
-            return (
-                isinstance(value, list | tuple)
-                and len(value) == t.h
-                and all(isinstance(r, list | tuple) and len(r) == t.w for r in value)
-                and all(contains(T.COLOR, c) for row in value for c in row)
-            )
-        if isinstance(t, T.TupleT):
-            return (
-                isinstance(value, list | tuple)
-                and len(value) == len(t.items)
-                and all(contains(it, v) for it, v in zip(t.items, value, strict=True))
-            )
+        if isinstance(t, T.GridT):  # as rows of colours
+            return contains(T.SeqT(T.SeqT(T.COLOR, t.w), t.h), value)
+        if isinstance(t, T.SeqT | T.TupleT):
+            items = [t.elem] * t.n if isinstance(t, T.SeqT) else list(t.items)
+            sized = isinstance(value, list | tuple) and len(value) == len(items)
+            return sized and all(contains(it, v) for it, v in zip(items, value, strict=True))
     except TypeError:
         return False
     return False

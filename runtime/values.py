@@ -242,5 +242,16 @@ def jsonl_chunks(path: Path, params: Params, rows: int) -> Iterator[list[torch.T
 
 
 def from_batch(t: T.Type, batch: torch.Tensor) -> list[object]:
-    """`[rows, leaves]` → Python values, one per row."""
-    return [layout.unflatten(t, row) for row in batch.tolist()]
+    """`[rows, leaves]` → Python values, one per row (`layout.unflatten`'s values), a type's block of
+    columns at a time: rebuilding each row leaf by leaf was 40 s of a 10⁶-row `--json` run (issue 19)."""
+    if isinstance(t, T.ScalarT):
+        return (batch[:, 0].bool() if isinstance(t, T.BoolT) else batch[:, 0]).tolist()
+    if isinstance(t, T.SeqT) and isinstance(t.elem, T.ScalarT):
+        return (batch.bool() if isinstance(t.elem, T.BoolT) else batch).tolist()
+    if isinstance(t, T.GridT):
+        return batch.reshape(-1, t.h, t.w).tolist()
+    items = list(t.items) if isinstance(t, T.TupleT) else [t.elem] * t.n  # a Seq of structures
+    columns = batch.split([T.width(item) for item in items], dim=1)
+    parts = [from_batch(item, c) for item, c in zip(items, columns, strict=True)]
+    whole = zip(*parts, strict=True) if parts else [()] * batch.shape[0]
+    return list(whole) if isinstance(t, T.TupleT) else [list(v) for v in whole]

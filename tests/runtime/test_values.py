@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 
+from circ.lang import layout
 from circ.lang import types as T
 from circ.runtime.values import (
     InputError,
@@ -81,3 +83,31 @@ def test_too_large_a_domain_is_refused() -> None:
 
 def test_format_value_is_circ_syntax() -> None:
     assert format_value((True, [1, 2], [[3]])) == "(true, [1, 2], [[3]])"
+
+
+# scalars, sequences of scalars, grids, and structures of them nested in each other
+BATCHED_TYPES = [
+    T.BOOL,
+    T.ModT(97),
+    T.IntT(-3, 3),
+    T.SeqT(T.COLOR, 6),
+    T.SeqT(T.BOOL, 3),
+    T.GridT(2, 3),
+    T.TupleT((T.BOOL, T.COLOR)),
+    T.TupleT((T.GridT(2, 2), T.SeqT(T.TupleT((T.IntT(-3, 3), T.BOOL)), 2))),
+    T.SeqT(T.SeqT(T.COLOR, 2), 3),
+    T.SeqT(T.GridT(1, 2), 2),
+]
+
+
+@pytest.mark.parametrize("t", BATCHED_TYPES, ids=str)
+def test_from_batch_gives_each_rows_value_as_unflattening_it_would(t: T.Type) -> None:
+    """Column blocks at a time, the same values of the same Python types (bool not int, tuple not
+    list: compared by repr) as rebuilding each row, also from a column slice of a wider batch."""
+    g = torch.Generator().manual_seed(len(T.parts(t)))
+    leaves = [torch.randint(leaf.low, leaf.high + 1, (40,), generator=g) for leaf in T.parts(t)]
+    wide = torch.stack([torch.zeros(40, dtype=torch.long), *leaves, torch.ones(40, dtype=torch.long)], 1)
+    batch = wide[:, 1:-1]  # not contiguous
+    want = [layout.unflatten(t, row) for row in batch.tolist()]
+    assert repr(from_batch(t, batch)) == repr(want)
+    assert from_batch(t, batch[:0]) == []
