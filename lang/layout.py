@@ -8,6 +8,7 @@ a Triton kernel names one register per leaf; Z3 values are the same structure wi
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -77,14 +78,19 @@ def contains(t: T.Type, value: Value) -> bool:
         if isinstance(t, T.ScalarT):
             return isinstance(value, int) and not isinstance(value, bool) and t.low <= value <= t.high
         if isinstance(t, T.GridT):  # as rows of colours
-            return contains(T.SeqT(T.SeqT(T.COLOR, t.w), t.h), value)
+            return contains(_rows(t.h, t.w), value)
         if isinstance(t, T.SeqT | T.TupleT):
-            items = [t.elem] * t.n if isinstance(t, T.SeqT) else list(t.items)
+            items = [t.elem] * t.n if isinstance(t, T.SeqT) else t.items
             sized = isinstance(value, list | tuple) and len(value) == len(items)
-            return sized and all(contains(it, v) for it, v in zip(items, value, strict=True))
+            return sized and all(map(contains, items, value))
     except TypeError:
         return False
     return False
+
+
+@functools.cache
+def _rows(h: int, w: int) -> T.SeqT:
+    return T.SeqT(T.SeqT(T.COLOR, w), h)
 
 
 def values(t: T.Type) -> Iterator[Value]:
