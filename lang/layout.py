@@ -28,7 +28,7 @@ def leaves(t: T.Type, value: Any) -> list[Any]:
     if isinstance(t, T.ScalarT):
         return [value]
     if isinstance(t, T.SeqT):
-        return [x for item in value for x in leaves(t.elem, item)]
+        return list(value) if isinstance(t.elem, T.ScalarT) else [x for v in value for x in leaves(t.elem, v)]
     if isinstance(t, T.GridT):
         return [c for row in value for c in row]
     if isinstance(t, T.TupleT):

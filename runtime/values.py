@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,7 +63,7 @@ def _tuples_inside(t: T.Type, value: object) -> object:
     if isinstance(t, T.TupleT):
         return tuple(_tuples_inside(it, v) for it, v in zip(t.items, value, strict=True))
     if isinstance(t, T.SeqT):
-        return [_tuples_inside(t.elem, v) for v in value]
+        return list(value) if isinstance(t.elem, T.ScalarT) else [_tuples_inside(t.elem, v) for v in value]
     return value
 
 
@@ -75,7 +76,12 @@ def load_json(text: str) -> object:
     MAX_JSON_DEPTH; each refusal an InputError, never a RecursionError or a silently dropped key."""
     if text.count("[") + text.count("{") > MAX_JSON_DEPTH and _depth(text) > MAX_JSON_DEPTH:
         raise InputError(f"nested more than {MAX_JSON_DEPTH} levels deep")
-    return json.loads(text, parse_int=_small_int, object_pairs_hook=_unique_keys)
+    return (_CHECKED if LONG_NUMBER.search(text) else _PLAIN).decode(text)
+
+
+# decoders made once (json.loads makes one a call: half of reading a short row); a number's digits
+# are counted, by a hook called on each, only in a text that has a run of 21 or more
+LONG_NUMBER = re.compile(r"\d{21}")
 
 
 def _depth(text: str) -> int:
@@ -107,6 +113,10 @@ def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
             raise InputError(f"{key}: given twice")
         out[key] = value
     return out
+
+
+_PLAIN = json.JSONDecoder(object_pairs_hook=_unique_keys)
+_CHECKED = json.JSONDecoder(parse_int=_small_int, object_pairs_hook=_unique_keys)
 
 
 def parse_text(text: str) -> object:

@@ -14,6 +14,7 @@ from circ.runtime.values import (
     domain_batch,
     format_value,
     from_batch,
+    load_json,
     rows_from_assignments,
     rows_from_jsonl,
     to_batch,
@@ -111,3 +112,15 @@ def test_from_batch_gives_each_rows_value_as_unflattening_it_would(t: T.Type) ->
     want = [layout.unflatten(t, row) for row in batch.tolist()]
     assert repr(from_batch(t, batch)) == repr(want)
     assert from_batch(t, batch[:0]) == []
+
+
+def test_numbers_of_more_than_20_digits_are_refused_wherever_they_are() -> None:
+    """The digit-counting decoder runs only on texts with a run of 21 digits: the boundary holds
+    either way, and such a run inside a string refuses nothing."""
+    assert load_json('{"x": ' + "9" * 20 + "}") == {"x": int("9" * 20)}
+    for text in ('{"x": ' + "1" * 21 + "}", "[1, [2, -" + "3" * 40 + "]]"):
+        with pytest.raises(InputError, match="digits: inputs are 64-bit integers"):
+            load_json(text)
+    assert load_json('{"x": "' + "1" * 30 + '", "y": 3}') == {"x": "1" * 30, "y": 3}
+    with pytest.raises(InputError, match="y: given twice"):
+        load_json('{"y": 1, "y": 2}')
