@@ -77,20 +77,42 @@ def contains(t: T.Type, value: Value) -> bool:
             return isinstance(value, bool)
         if isinstance(t, T.ScalarT):
             return isinstance(value, int) and not isinstance(value, bool) and t.low <= value <= t.high
-        if isinstance(t, T.GridT):  # as rows of colours
-            return contains(_rows(t.h, t.w), value)
-        if isinstance(t, T.SeqT | T.TupleT):
-            items = [t.elem] * t.n if isinstance(t, T.SeqT) else t.items
-            sized = isinstance(value, list | tuple) and len(value) == len(items)
-            return sized and all(map(contains, items, value))
+        if isinstance(t, T.SeqT | T.GridT | T.TupleT):
+            kinds = items(t)
+            sized = isinstance(value, list | tuple) and len(value) == len(kinds)
+            return sized and all(map(contains, kinds, value))
     except TypeError:
         return False
     return False
 
 
 @functools.cache
-def _rows(h: int, w: int) -> T.SeqT:
-    return T.SeqT(T.SeqT(T.COLOR, w), h)
+def member(t: T.Type) -> Callable[[Value], bool]:
+    """`contains` for one type, made once: a Seq (or a Grid's rows) of exact in-range ints, every JSON
+    row of one, is accepted by builtins alone; anything else gets `contains`' answer (checking was
+    40% of reading a row of --inputs; issue 19)."""
+    kinds = items(t) if isinstance(t, T.SeqT | T.GridT) else ()
+    if not kinds or isinstance(kinds[0], T.BoolT | T.TupleT):
+        return functools.partial(contains, t)
+    n, inner = len(kinds), kinds[0]
+    if isinstance(inner, T.ScalarT):
+        low, high = inner.low, inner.high
+        ints = lambda v: type(v) is list and len(v) == n and all(type(x) is int for x in v)  # noqa: E731
+        return lambda v: (ints(v) and (not n or (low <= min(v) and max(v) <= high))) or contains(t, v)
+    rows = member(inner)
+    return lambda v: (type(v) is list and len(v) == n and all(map(rows, v))) or contains(t, v)
+
+
+def items(t: T.SeqT | T.GridT | T.TupleT) -> tuple[T.Type, ...]:
+    """The types of a structured value's items: a Seq's elements, a Grid's rows, a tuple's parts."""
+    if isinstance(t, T.GridT):
+        return (_row(t.w),) * t.h
+    return (t.elem,) * t.n if isinstance(t, T.SeqT) else t.items
+
+
+@functools.cache
+def _row(w: int) -> T.SeqT:  # made once: a dataclass built per check was a third of a Grid's
+    return T.SeqT(T.COLOR, w)
 
 
 def values(t: T.Type) -> Iterator[Value]:

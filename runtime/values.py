@@ -36,25 +36,17 @@ def check_value(name: str, t: T.Type, value: object) -> object:
     """`value` as a member of `t`, or an `InputError` naming the parameter and what was wrong."""
     if isinstance(t, T.TupleT) and isinstance(value, list):
         value = tuple(value)  # JSON has no tuples
-    if layout.contains(t, value):
+    if layout.member(t)(value):
         return _tuples_inside(t, value)
     if isinstance(t, T.BoolT):
         raise InputError(f"{name}: expected true or false, got {format_value(value)}")
     if isinstance(t, T.ScalarT):
         raise InputError(f"{name}: expected {t} ({t.low}..{t.high}), got {format_value(value)}")
     if isinstance(t, T.SeqT | T.GridT | T.TupleT) and isinstance(value, list | tuple):
-        size = t.n if isinstance(t, T.SeqT) else t.h if isinstance(t, T.GridT) else len(t.items)
-        what = "rows" if isinstance(t, T.GridT) else "items"
-        if len(value) != size:
-            raise InputError(f"{name}: expected {t} ({size} {what}), got {len(value)} {what}")
-        for i, item in enumerate(value):
-            inner = (
-                t.elem
-                if isinstance(t, T.SeqT)
-                else T.SeqT(T.COLOR, t.w)
-                if isinstance(t, T.GridT)
-                else t.items[i]
-            )
+        kinds, what = layout.items(t), "rows" if isinstance(t, T.GridT) else "items"
+        if len(value) != len(kinds):
+            raise InputError(f"{name}: expected {t} ({len(kinds)} {what}), got {len(value)} {what}")
+        for i, (inner, item) in enumerate(zip(kinds, value, strict=True)):
             check_value(f"{name}[{i}]", inner, item)
     raise InputError(f"{name}: expected {t}, got {format_value(value)}")
 
@@ -205,9 +197,19 @@ def _complete(row: dict[str, object], params: Params) -> dict[str, object]:
 
 def to_batch(rows: list[dict[str, object]], params: Params) -> list[torch.Tensor]:
     """Rows of checked values → one `[rows, leaves]` tensor per parameter."""
-    return [
-        torch.tensor([layout.flatten(t, row[name]) for row in rows], dtype=torch.long) for name, t in params
-    ]
+    return [_column(t, [row[name] for row in rows]) for name, t in params]
+
+
+def _column(t: T.Type, values: list[object]) -> torch.Tensor:
+    """Checked values of `t` → `[rows, leaves]`: nested lists and tuples of one shape go to torch
+    whole, in token order (row-major, as `layout.flatten`); a ragged tuple leaf by leaf."""
+    try:
+        whole = torch.tensor(values, dtype=torch.long)
+        if values and whole.numel() == len(values) * T.width(t):
+            return whole.view(len(values), -1)
+    except (TypeError, ValueError):
+        pass
+    return torch.tensor([layout.flatten(t, v) for v in values], dtype=torch.long)
 
 
 def domain_size(params: Params) -> int:
@@ -260,8 +262,8 @@ def from_batch(t: T.Type, batch: torch.Tensor) -> list[object]:
         return (batch.bool() if isinstance(t.elem, T.BoolT) else batch).tolist()
     if isinstance(t, T.GridT):
         return batch.reshape(-1, t.h, t.w).tolist()
-    items = list(t.items) if isinstance(t, T.TupleT) else [t.elem] * t.n  # a Seq of structures
-    columns = batch.split([T.width(item) for item in items], dim=1)
-    parts = [from_batch(item, c) for item, c in zip(items, columns, strict=True)]
+    kinds = layout.items(t)  # a tuple, or a Seq of structures
+    columns = batch.split([T.width(item) for item in kinds], dim=1)
+    parts = [from_batch(item, c) for item, c in zip(kinds, columns, strict=True)]
     whole = zip(*parts, strict=True) if parts else [()] * batch.shape[0]
     return list(whole) if isinstance(t, T.TupleT) else [list(v) for v in whole]

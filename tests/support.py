@@ -15,7 +15,7 @@ import pytest
 
 from circ import api
 from circ.compiler import nodes as N
-from circ.compiler.graph_text import to_text
+from circ.compiler.dot import label
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -23,6 +23,22 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 
 # Circuits the `color_provider` fixture trains: catalog name used in test programs → learn task.
 TRAINED = {"t.add": "color_add", "t.max": "color_max"}
+
+
+def to_text(graph: nx.MultiDiGraph) -> str:
+    """A stable plain-text form of a dataflow graph: one line per node, for golden files and diffs."""
+    lines = [f"# {graph.graph.get('signature', '')}"]
+    for node in sorted(graph.nodes):
+        attrs = graph.nodes[node]
+        args = ", ".join(f"n{a}" for a in N.args_of(graph, node))
+        span = attrs[N.SPAN]
+        where = f"{span.line}:{span.column}"
+        lines.append(
+            f"n{node} = {label(graph, node)} : {attrs[N.TYPE]}"
+            + (f" <- {args}" if args else "")
+            + f"  @{where}"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def example_files() -> list[Path]:

@@ -9,14 +9,13 @@ import networkx as nx
 import pytest
 
 from circ.compiler import nodes as N
-from circ.compiler.graph_text import to_text
 from circ.compiler.lower import lower
 from circ.lang import types as T
 from circ.lang.check import check
 from circ.lang.diagnostics import CircError
 from circ.lang.modules import load, load_text
 
-from support import assert_golden, example_files
+from support import assert_golden, example_files, to_text
 
 PRELUDE = """
 circuit inc(c: Color) -> Color learned "t.inc";

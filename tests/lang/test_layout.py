@@ -57,3 +57,31 @@ def test_flatten_unflatten_round_trip(case) -> None:
     assert all(leaf.low <= x <= leaf.high for leaf, x in zip(T.parts(t), flat, strict=True))
     assert layout.unflatten(t, flat) == layout.unflatten(t, layout.flatten(t, layout.unflatten(t, flat)))
     assert layout.contains(t, layout.unflatten(t, flat))
+
+
+class _Small(int):
+    """An int subclass: `contains` takes it as a number, the fast checks must defer to it."""
+
+
+def _near(value: object) -> st.SearchStrategy:
+    """`value` itself, or with one leaf or list swapped for something almost right: a bool, a
+    float, an int subclass, a number out of range, a string, a list one item short or long, a tuple
+    for a list."""
+    if isinstance(value, list | tuple) and value:
+        return st.integers(0, len(value) - 1).flatmap(
+            lambda i: st.one_of(
+                _near(value[i]).map(lambda v: type(value)([*value[:i], v, *value[i + 1 :]])),
+                st.just(list(value[:-1])),
+                st.just([*value, value[0]]),
+                st.just(tuple(value)),
+            )
+        )
+    wrong = st.one_of(st.booleans(), st.floats(-2, 200), st.integers(-300, 300), st.text(max_size=1))
+    small = st.just(_Small(value)) if isinstance(value, int) and not isinstance(value, bool) else st.nothing()
+    return st.one_of(st.just(value), wrong, small)
+
+
+@given(TYPES.flatmap(lambda t: st.tuples(st.just(t), strategy(t).flatmap(_near))))
+def test_the_checks_made_once_per_type_answer_as_contains_does(case) -> None:
+    t, value = case
+    assert layout.member(t)(value) == layout.contains(t, value)

@@ -124,3 +124,20 @@ def test_numbers_of_more_than_20_digits_are_refused_wherever_they_are() -> None:
     assert load_json('{"x": "' + "1" * 30 + '", "y": 3}') == {"x": "1" * 30, "y": 3}
     with pytest.raises(InputError, match="y: given twice"):
         load_json('{"y": 1, "y": 2}')
+
+
+@pytest.mark.parametrize("t", [*BATCHED_TYPES, T.TupleT((T.COLOR, T.SeqT(T.COLOR, 2)))], ids=str)
+def test_to_batch_lays_values_out_as_flattening_each_would(t: T.Type) -> None:
+    """Whole nested lists through torch, or (a ragged tuple) leaf by leaf: the same columns as
+    `layout.flatten` a row, from lists or tuples alike, and no rows at all."""
+    g = torch.Generator().manual_seed(len(T.parts(t)))
+    batch = torch.stack(
+        [torch.randint(leaf.low, leaf.high + 1, (30,), generator=g) for leaf in T.parts(t)], 1
+    )
+    values = from_batch(t, batch)
+    as_tuples = [tuple(v) if isinstance(v, list) else v for v in values]
+    for given in (values, as_tuples):
+        got = to_batch([{"v": v} for v in given], [("v", t)])[0]
+        assert got.dtype == torch.long and torch.equal(got, batch)
+        assert torch.equal(got, torch.tensor([layout.flatten(t, v) for v in given]))
+    assert to_batch([], [("v", t)])[0].numel() == 0
