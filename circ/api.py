@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import networkx as nx
     import torch
 
+    from circ.auto_backend import Choice
     from circ.circuit.provider import CircuitProvider
     from circ.learn.catalog import Catalog
     from circ.runtime.execute import Execution
@@ -193,6 +194,8 @@ def run(
 
     batch = inputs.batch(compiled.params) if isinstance(inputs, Inputs) else inputs
     graph = compiled.graph if trace else compiled.optimized  # traces show every call, by source
+    if backend == "auto":
+        backend = choose_backend(compiled, batch, circuits, device, chunk_rows, trace).name
     execution = execute(graph, batch, make_backend(backend, circuits, device, chunk_rows), keep=trace)
     return Ran(compiled, batch, graph, execution)
 
@@ -210,10 +213,37 @@ def run_chunks(
     from circ.runtime.backends import make_backend
     from circ.runtime.execute import execute_chunks
 
+    if backend == "auto":
+        backend = choose_backend(compiled, inputs, circuits, device, chunk_rows).name
     made = make_backend(backend, circuits, device, chunk_rows)
     graph = compiled.optimized
     for chunk, execution in execute_chunks(graph, inputs.chunks(compiled.params, made.chunk_rows), made):
         yield Ran(compiled, chunk, graph, execution)
+
+
+def choose_backend(
+    compiled: Compiled,
+    inputs: Inputs | list[torch.Tensor],
+    circuits: CircuitProvider,
+    device: str = "cpu",
+    chunk_rows: int | None = None,
+    trace: bool = False,
+) -> Choice:
+    """What `backend="auto"` runs (`circ.auto_backend`): on a CUDA device with triton, the faster
+    of torch and triton on the run's first rows among those that agree with torch; else torch,
+    with nothing measured."""
+    from circ.auto_backend import SAMPLE_ROWS, Choice, candidates, choose
+    from circ.runtime.backends import make_backend
+
+    names = candidates(device)
+    if len(names) == 1:
+        return Choice(names[0])
+    if isinstance(inputs, Inputs):
+        sample = next(inputs.chunks(compiled.params, SAMPLE_ROWS))
+    else:
+        sample = [x[:SAMPLE_ROWS] for x in inputs]
+    graph = compiled.graph if trace else compiled.optimized
+    return choose(graph, sample, {n: make_backend(n, circuits, device, chunk_rows) for n in names})
 
 
 def verify(path: str | Path, catalog: Catalog, device: str = "cpu", **options: object) -> Report:

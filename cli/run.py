@@ -55,7 +55,11 @@ def run(
     db: Annotated[str | None, typer.Option(help="catalog database URL (default: $CIRC_DB)")] = None,
     limit: Annotated[int, typer.Option(help="rows to show in the table / traces")] = 20,
     backend: Annotated[
-        Backend, typer.Option(help="torch (reference), triton (fused kernels; CUDA), auto (triton on CUDA)")
+        Backend,
+        typer.Option(
+            help="torch (reference), triton (fused kernels; CUDA), auto (on CUDA: the faster on the "
+            "first rows of those two that agree with torch)"
+        ),
     ] = Backend.torch,
     chunk_rows: Annotated[
         int | None,
@@ -100,6 +104,11 @@ def run(
             if missing := unbacked(compiled.checked, catalog, severity="error"):
                 raise CircError(missing, compiled.program.sources)
             provider = CatalogProvider(catalog, device, precision.value)
+            if backend == Backend.auto:  # measured where more than one can run; said when it was
+                choice = api.choose_backend(compiled, rows, provider, device, chunk_rows, trace)
+                if choice.rows:
+                    print(choice.summary(), file=sys.stderr)
+                backend = Backend(choice.name)
             if trace:  # only the rows shown are traced: a trace keeps every node's value
                 first = next(rows.chunks(compiled.params, max(1, limit)))
                 ran = api.run(compiled, first, provider, backend.value, True, device, chunk_rows)

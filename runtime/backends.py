@@ -38,7 +38,8 @@ def check_available(device: torch.device) -> None:
 def make_backend(
     name: str, provider: CircuitProvider, device: str = "cpu", chunk_rows: int | None = None
 ) -> Backend:
-    """`auto` is triton on a CUDA device (when triton is installed), else the torch reference;
+    """`auto` here is triton on a CUDA device (when triton is installed), else the torch reference
+    (`circ.api` measures the two first, `circ/auto_backend.py`);
     `chunk_rows`: rows per pass (None: the backend's measured default)."""
     where = torch.device(device)
     if name == "auto":
