@@ -2,7 +2,8 @@
 # Issue 19's GPU checks as one run that fits a device call (≤ 9 minutes on an H200): the Triton
 # backend against torch on every example and on random circuits, on the chip; the torch backend's
 # device path without host syncs; then rows/s of eager, batched, torch.compile and the fused
-# kernels (fp32, bf16) against the roofline, on the colour programs and the shipped examples.
+# kernels (fp32, bf16) against the roofline, on the colour programs and the shipped examples;
+# and what `--backend auto` measures and chooses on sequences' whole domain.
 # Each step has its own time limit, so one that hangs leaves the others' figures. The log and the
 # tables land in $OUT (the device tool's folder) or ./gpu-report.
 #   here, once:   bash benchmarks/gpu/wheels.sh
@@ -21,9 +22,11 @@ fi
 python3 -c "import circ.lang" 2>/dev/null || python3 -m pip install -q --no-deps --no-build-isolation -e . || exit 1
 if python3 -c "import torch, sys; sys.exit(not torch.cuda.is_available())"; then
   rows="10000 100000 1000000 10000000" examples="field polynomial sequences combinators" tests=tests/runtime/triton
+  whole=sequences
   nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=csv
 else
   rows="2000" examples="affine" tests="tests/runtime/triton/test_triton_backend.py -k affine"
+  whole=affine
   export TRITON_INTERPRET=1
   echo "no CUDA: toy sizes, Triton's interpreter"
 fi
@@ -37,7 +40,9 @@ step() {  # a step's name, its time limit in seconds, then its command
   echo "== $name: exit ${PIPESTATUS[0]} after $((SECONDS - start)) s"
 }
 # shellcheck disable=SC2086  # the test selection and sizes are word lists
-step tests 200 python3 -m pytest -q -p no:cacheprovider $tests tests/runtime/test_device_path.py
+step tests 180 python3 -m pytest -q -p no:cacheprovider $tests tests/runtime/test_device_path.py
 # shellcheck disable=SC2086
 step examples 200 python3 benchmarks/compile_speed.py --no-compile --rows $rows --examples $examples
-step compiled 120 python3 benchmarks/compile_speed.py --rows ${rows%% *}
+# --backend auto's measured choice on a whole domain (its line on stderr; the rows to /dev/null)
+step auto 60 bash -c "python3 -m circ run examples/$whole.circ --all --backend auto > /dev/null"
+step compiled 100 python3 benchmarks/compile_speed.py --rows ${rows%% *}
