@@ -90,6 +90,8 @@ def run(
 
     if sum([bool(input), inputs is not None, all_]) > 1:
         raise fail("give one of --input, --inputs or --all")
+    if precision != Precision.fp32 and backend == Backend.auto:  # the one backend it runs on
+        backend = Backend.torch
     if precision != Precision.fp32 and backend != Backend.torch:  # its certificates are torch's
         raise fail(f"--precision {precision.value} runs on the torch backend only")
     trace = trace or trace_all

@@ -49,10 +49,13 @@ def test_a_bf16_run_computes_in_bf16_and_gives_the_fp32_answers(cli) -> None:
     assert shown.exit_code == 0 and shown.output.rstrip().endswith("s (bf16)"), shown.output
 
 
-def test_bf16_runs_only_on_the_torch_backend(cli) -> None:
+def test_bf16_runs_only_on_the_torch_backend_which_auto_picks(cli) -> None:
     result = cli("run", "affine.circ", "-i", "x=3", "--precision", "bf16", "--backend", "triton")
     assert result.exit_code == 1
     assert "--precision bf16 runs on the torch backend only" in result.output
+    chosen = cli("run", "affine.circ", "-i", "x=3", "--precision", "bf16", "--backend", "auto", "--json")
+    torch_ = cli("run", "affine.circ", "-i", "x=3", "--precision", "bf16", "--backend", "torch", "--json")
+    assert chosen.exit_code == 0 and chosen.stdout == torch_.stdout, chosen.output
 
 
 def test_verify_in_bf16_counts_only_bf16_certificates(cli) -> None:
