@@ -97,8 +97,13 @@ def member(t: T.Type) -> Callable[[Value], bool]:
     n, inner = len(kinds), kinds[0]
     if isinstance(inner, T.ScalarT):
         low, high = inner.low, inner.high
-        ints = lambda v: type(v) is list and len(v) == n and all(type(x) is int for x in v)  # noqa: E731
-        return lambda v: (ints(v) and (not n or (low <= min(v) and max(v) <= high))) or contains(t, v)
+
+        def numbers(v: Value) -> bool:
+            if type(v) is list and len(v) == n and all(type(x) is int for x in v):
+                return not n or (low <= min(v) and max(v) <= high)
+            return contains(t, v)
+
+        return numbers
     rows = member(inner)
     return lambda v: (type(v) is list and len(v) == n and all(map(rows, v))) or contains(t, v)
 
