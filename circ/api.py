@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from circ.auto_backend import Choice
     from circ.circuit.provider import CircuitProvider
     from circ.learn.catalog import Catalog
-    from circ.runtime.execute import Execution
+    from circ.runtime.execute import Backend, Execution
     from circ.verify.report import Report
 
 
@@ -183,42 +183,57 @@ def run(
     compiled: Compiled,
     inputs: Inputs | list[torch.Tensor],
     circuits: CircuitProvider,
-    backend: str = "torch",
+    backend: str | Backend = "torch",
     trace: bool = False,
     device: str = "cpu",
     chunk_rows: int | None = None,
 ) -> Ran:
-    """Run a compiled program on its circuits; `trace` runs the graph as written and keeps every value."""
-    from circ.runtime.backends import make_backend
+    """Run a compiled program on its circuits; `trace` runs the graph as written and keeps every value.
+    `backend`: a name, or one already built (`Choice.backend`, as `choose_backend` measured it)."""
     from circ.runtime.execute import execute
 
     batch = inputs.batch(compiled.params) if isinstance(inputs, Inputs) else inputs
     graph = compiled.graph if trace else compiled.optimized  # traces show every call, by source
-    if backend == "auto":
-        backend = choose_backend(compiled, batch, circuits, device, chunk_rows, trace).name
-    execution = execute(graph, batch, make_backend(backend, circuits, device, chunk_rows), keep=trace)
-    return Ran(compiled, batch, graph, execution)
+    made = _backend(backend, compiled, batch, circuits, device, chunk_rows, trace)
+    return Ran(compiled, batch, graph, execute(graph, batch, made, keep=trace))
 
 
 def run_chunks(
     compiled: Compiled,
     inputs: Inputs,
     circuits: CircuitProvider,
-    backend: str = "torch",
+    backend: str | Backend = "torch",
     device: str = "cpu",
     chunk_rows: int | None = None,
 ) -> Iterator[Ran]:
     """`run` a chunk of rows at a time, each chunk a `Ran` of its own: memory stays that of one chunk
     whatever the row count, so a caller keeps only what it prints or aggregates. Untraced."""
-    from circ.runtime.backends import make_backend
     from circ.runtime.execute import execute_chunks
 
-    if backend == "auto":
-        backend = choose_backend(compiled, inputs, circuits, device, chunk_rows).name
-    made = make_backend(backend, circuits, device, chunk_rows)
+    made = _backend(backend, compiled, inputs, circuits, device, chunk_rows)
     graph = compiled.optimized
     for chunk, execution in execute_chunks(graph, inputs.chunks(compiled.params, made.chunk_rows), made):
         yield Ran(compiled, chunk, graph, execution)
+
+
+def _backend(
+    backend: str | Backend,
+    compiled: Compiled,
+    inputs: Inputs | list[torch.Tensor],
+    circuits: CircuitProvider,
+    device: str,
+    chunk_rows: int | None,
+    trace: bool = False,
+) -> Backend:
+    """The backend to run: as given, measured (`auto`), or built by name."""
+    from circ.runtime.backends import make_backend
+
+    if not isinstance(backend, str):
+        return backend
+    if backend == "auto":
+        choice = choose_backend(compiled, inputs, circuits, device, chunk_rows, trace)
+        return choice.backend or make_backend(choice.name, circuits, device, chunk_rows)
+    return make_backend(backend, circuits, device, chunk_rows)
 
 
 def choose_backend(

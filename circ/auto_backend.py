@@ -27,6 +27,8 @@ class Choice:
     rows: int = 0  # the rows measured on (0: nothing was measured)
     seconds: dict[str, float] = field(default_factory=dict)  # each backend that agreed with torch
     refused: dict[str, str] = field(default_factory=dict)  # each one that did not, and why
+    # the chosen backend as measured, run again for the rest (not built twice); None: nothing measured
+    backend: Backend | None = field(default=None, compare=False, repr=False)
 
     def summary(self) -> str:
         """One line for the user, e.g. `auto: triton (1.2 ms) over torch (5.0 ms) on 4,096 rows`."""
@@ -58,8 +60,8 @@ def choose(graph: nx.MultiDiGraph, sample: list[torch.Tensor], backends: dict[st
             if name == "torch":
                 raise
             refused[name] = f"{type(exc).__name__}: {exc}"
-    rows = sample[0].shape[0] if sample else 1
-    return Choice(min(seconds, key=seconds.__getitem__), rows, seconds, refused)
+    rows, fastest = sample[0].shape[0] if sample else 1, min(seconds, key=seconds.__getitem__)
+    return Choice(fastest, rows, seconds, refused, backends[fastest])
 
 
 def _timed(graph: nx.MultiDiGraph, sample: list[torch.Tensor], backend: Backend) -> float:

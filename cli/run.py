@@ -106,16 +106,17 @@ def run(
             if missing := unbacked(compiled.checked, catalog, severity="error"):
                 raise CircError(missing, compiled.program.sources)
             provider = CatalogProvider(catalog, device, precision.value)
+            chosen = backend.value
             if backend == Backend.auto:  # measured where more than one can run; said when it was
                 choice = api.choose_backend(compiled, rows, provider, device, chunk_rows, trace)
                 if choice.rows:
                     print(choice.summary(), file=sys.stderr)
-                backend = Backend(choice.name)
+                chosen = choice.backend or choice.name  # the backend measured, not built again
             if trace:  # only the rows shown are traced: a trace keeps every node's value
                 first = next(rows.chunks(compiled.params, max(1, limit)))
-                ran = api.run(compiled, first, provider, backend.value, True, device, chunk_rows)
+                ran = api.run(compiled, first, provider, chosen, True, device, chunk_rows)
             else:
-                chunks = api.run_chunks(compiled, rows, provider, backend.value, device, chunk_rows)
+                chunks = api.run_chunks(compiled, rows, provider, chosen, device, chunk_rows)
                 ran, total, tally = _stream(chunks, rows.count(compiled.params), limit, json_)
     if trace:
         contracts = row_contracts(ran)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from circ import api
-from circ.auto_backend import Choice, candidates, choose
+from circ.auto_backend import TIMINGS, Choice, candidates, choose
 from circ.runtime.backends import interpreting
 from circ.runtime.execute import Prepared
 from circ.runtime.torch_backend import TorchBackend
@@ -54,7 +54,7 @@ def test_the_faster_of_the_backends_that_agree_is_chosen(affine, stdlib_provider
     choice = choose(compiled.optimized, sample, backends)
     assert set(choice.seconds) == {"torch", "triton"} and not choice.refused
     assert choice.name == min(choice.seconds, key=choice.seconds.__getitem__)
-    assert choice.rows == 12
+    assert choice.rows == 12 and choice.backend is backends[choice.name]
     assert choice.summary().startswith(f"auto: {choice.name} (") and " over " in choice.summary()
 
 
@@ -85,5 +85,28 @@ def test_where_only_torch_runs_nothing_is_measured(affine, stdlib_provider) -> N
     assert candidates("cpu") == ["torch"]
     assert api.choose_backend(compiled, sample, stdlib_provider, "cpu") == Choice("torch")
     ran = api.run(compiled, sample, stdlib_provider, backend="auto")
+    expected = api.run(compiled, sample, stdlib_provider, backend="torch")
+    assert torch.equal(ran.execution.output, expected.execution.output)
+
+
+class _Counted(TorchBackend):
+    """Counts the graphs it prepares: a backend built again would start at zero."""
+
+    prepared = 0
+
+    def prepare(self, graph: nx.MultiDiGraph) -> Prepared:
+        self.prepared += 1
+        return super().prepare(graph)
+
+
+def test_the_backend_measured_is_the_one_that_runs(affine, stdlib_provider) -> None:
+    compiled, sample = affine
+    measured = _Counted(stdlib_provider)
+    choice = choose(compiled.optimized, sample, {"torch": measured})
+    assert choice.backend is measured and measured.prepared == 1 + 1 + TIMINGS
+    ran = api.run(compiled, sample, stdlib_provider, backend=choice.backend)
+    row = api.Inputs(("x=3",))
+    (chunk,) = api.run_chunks(compiled, row, stdlib_provider, choice.backend)
+    assert measured.prepared == 4 + TIMINGS and chunk.execution.output.tolist() == [[14]]
     expected = api.run(compiled, sample, stdlib_provider, backend="torch")
     assert torch.equal(ran.execution.output, expected.execution.output)
