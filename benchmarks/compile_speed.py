@@ -4,7 +4,10 @@
 (b) batched: the optimized graph (passes: fold, cse, dce, horizontal batching) on the torch backend;
 (c) compiled: (b) with every circuit model wrapped in torch.compile;
 (d) triton: the optimized graph as fused Triton kernels (fp32 and bf16). CUDA only: on CPU the
-    interpreter is for tests, so this part is skipped.
+    interpreter is for tests, so this part is skipped;
+(e) CUDA graph: (b) captured once as a CUDA graph and replayed (launches and Python paid once).
+    CUDA only, and never yet run: a capture that fails (a host copy or sync inside it) is reported
+    as failed, with the reason, and the other executors go on.
 
 Programs: 5 and 10 circuit calls over the shipped colour circuits (stdlib/catalog), so nothing is
 trained here, and with `--examples` the shipped examples (seeded uniform rows of their inputs).
@@ -144,10 +147,35 @@ def executors(
     if device.type == "cuda":
         from circ.runtime.triton_backend import TritonBackend
 
+        modes["(e) CUDA graph of (b)"] = cuda_graph(lambda: execute(optimized, inputs, eager).output)
         for label, dtype in [("fp32", torch.float32), ("bf16", torch.bfloat16)]:
             backend = TritonBackend(provider, device, dtype=dtype)
             modes[f"(d) triton {label}"] = lambda b=backend: execute(optimized, inputs, b).output
     return modes
+
+
+def cuda_graph(run: Callable[[], torch.Tensor]) -> Callable[[], torch.Tensor]:
+    """`run` captured on its first call, after warm-up runs on a side stream (as PyTorch's CUDA
+    graph notes ask), then replayed; each replay rewrites the same output tensor."""
+    captured: list[tuple[torch.cuda.CUDAGraph, torch.Tensor]] = []
+
+    def replay() -> torch.Tensor:
+        if not captured:
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                for _ in range(3):
+                    run()
+            torch.cuda.current_stream().wait_stream(side)
+            graph = torch.cuda.CUDAGraph()
+            with torch.cuda.graph(graph):
+                output = run()
+            captured.append((graph, output))
+        graph, output = captured[0]
+        graph.replay()
+        return output
+
+    return replay
 
 
 def main() -> None:
@@ -173,7 +201,7 @@ def main() -> None:
         + f", copy {measured['bandwidth'] / 1e9:.1f} GB/s"
     )
     if device.type != "cuda":
-        print("(d) triton: skipped (no CUDA; the Triton interpreter is for tests, not timing)")
+        print("(d) triton, (e) CUDA graph: skipped (no CUDA; Triton's interpreter is for tests, not timing)")
     with Catalog("sqlite://", "/tmp/circ-bench-blobs", packaged=packaged_catalog_dir()) as catalog:
         provider = CatalogProvider(catalog, str(device))
         programs = {

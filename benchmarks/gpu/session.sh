@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Issue 19's GPU checks as one run that fits a device call (≤ 9 minutes on an H200): the Triton
 # backend against torch on every example and on random circuits, on the chip; the torch backend's
-# device path without host syncs; then rows/s of eager, batched, torch.compile and the fused
-# kernels (fp32, bf16) against the roofline, on the colour programs and the shipped examples;
+# device path without host syncs; then rows/s of eager, batched, batched as a CUDA graph,
+# torch.compile and the fused kernels (fp32, bf16) against the roofline, on the colour programs
+# and the shipped examples;
 # and what `--backend auto` measures and chooses on sequences' whole domain.
 # Each step has its own time limit, so one that hangs leaves the others' figures. The log and the
 # tables land in $OUT (the device tool's folder) or ./gpu-report.
