@@ -232,7 +232,9 @@ def _backend(
         return backend
     if backend == "auto":
         choice = choose_backend(compiled, inputs, circuits, device, chunk_rows, trace)
-        return choice.backend or make_backend(choice.name, circuits, device, chunk_rows)
+        if choice.backend is not None:  # measured: run as it is, not built again
+            return choice.backend
+        backend = choice.name
     return make_backend(backend, circuits, device, chunk_rows)
 
 

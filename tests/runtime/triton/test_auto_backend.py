@@ -110,3 +110,25 @@ def test_the_backend_measured_is_the_one_that_runs(affine, stdlib_provider) -> N
     assert measured.prepared == 4 + TIMINGS and chunk.execution.output.tolist() == [[14]]
     expected = api.run(compiled, sample, stdlib_provider, backend="torch")
     assert torch.equal(ran.execution.output, expected.execution.output)
+
+
+def test_auto_builds_each_backend_once(affine, stdlib_provider, monkeypatch) -> None:
+    """Where two backends can run (here: the interpreter's triton, as on a GPU), `auto` builds each
+    once to measure, then runs the one it chose as built."""
+    from circ import auto_backend
+    from circ.runtime import backends
+
+    built: list[str] = []
+    make = backends.make_backend
+
+    def counted(name: str, *args: object, **kwargs: object) -> object:
+        built.append(name)
+        return make(name, *args, **kwargs)
+
+    monkeypatch.setattr(auto_backend, "candidates", lambda device: ["torch", "triton"])
+    monkeypatch.setattr(backends, "make_backend", counted)
+    compiled, sample = affine
+    ran = api.run(compiled, sample, stdlib_provider, backend="auto", device=DEVICE)
+    assert sorted(built) == ["torch", "triton"]
+    expected = api.run(compiled, sample, stdlib_provider, backend="torch")
+    assert torch.equal(ran.execution.output.cpu(), expected.execution.output)
