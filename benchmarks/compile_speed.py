@@ -147,10 +147,10 @@ def executors(
     if device.type == "cuda":
         from circ.runtime.triton_backend import TritonBackend
 
-        modes["(e) CUDA graph of (b)"] = cuda_graph(lambda: execute(optimized, inputs, eager).output)
         for label, dtype in [("fp32", torch.float32), ("bf16", torch.bfloat16)]:
             backend = TritonBackend(provider, device, dtype=dtype)
             modes[f"(d) triton {label}"] = lambda b=backend: execute(optimized, inputs, b).output
+        modes["(e) CUDA graph of (b)"] = cuda_graph(lambda: execute(optimized, inputs, eager).output)
     return modes
 
 
