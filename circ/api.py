@@ -228,14 +228,9 @@ def _backend(
     """The backend to run: as given, measured (`auto`), or built by name."""
     from circ.runtime.backends import make_backend
 
-    if not isinstance(backend, str):
-        return backend
-    if backend == "auto":
-        choice = choose_backend(compiled, inputs, circuits, device, chunk_rows, trace)
-        if choice.backend is not None:  # measured: run as it is, not built again
-            return choice.backend
-        backend = choice.name
-    return make_backend(backend, circuits, device, chunk_rows)
+    if backend == "auto":  # measured: run as it is, not built again
+        backend = choose_backend(compiled, inputs, circuits, device, chunk_rows, trace).runs
+    return make_backend(backend, circuits, device, chunk_rows) if isinstance(backend, str) else backend
 
 
 def choose_backend(

@@ -30,6 +30,11 @@ class Choice:
     # the chosen backend as measured, run again for the rest (not built twice); None: nothing measured
     backend: Backend | None = field(default=None, compare=False, repr=False)
 
+    @property
+    def runs(self) -> str | Backend:
+        """What to run: the backend as measured, or the name to build where nothing was measured."""
+        return self.name if self.backend is None else self.backend
+
     def summary(self) -> str:
         """One line for the user, e.g. `auto: triton (1.2 ms) over torch (5.0 ms) on 4,096 rows`."""
         others = [f"{n} ({1e3 * s:.1f} ms)" for n, s in sorted(self.seconds.items()) if n != self.name]

@@ -111,7 +111,7 @@ def run(
                 choice = api.choose_backend(compiled, rows, provider, device, chunk_rows, trace)
                 if choice.rows:
                     print(choice.summary(), file=sys.stderr)
-                chosen = choice.name if choice.backend is None else choice.backend  # as measured, not rebuilt
+                chosen = choice.runs  # as measured, not rebuilt
             if trace:  # only the rows shown are traced: a trace keeps every node's value
                 first = next(rows.chunks(compiled.params, max(1, limit)))
                 ran = api.run(compiled, first, provider, chosen, True, device, chunk_rows)
