@@ -1,4 +1,4 @@
-"""Choosing a backend by name (`circ run --backend torch|triton|auto`).
+"""Building a backend by name (`circ run --backend torch|triton`; `auto` is measured in `circ.api`).
 
 The Triton backend is imported only when it is chosen, so a torch run never loads Triton code."""
 
@@ -14,7 +14,7 @@ from circ.lang.errors import UserError
 from circ.runtime.execute import Backend
 from circ.runtime.torch_backend import TorchBackend
 
-BACKENDS = ("torch", "triton", "auto")
+BACKENDS = ("torch", "triton")
 
 
 class BackendUnavailable(UserError):
@@ -38,12 +38,12 @@ def check_available(device: torch.device) -> None:
 def make_backend(
     name: str, provider: CircuitProvider, device: str = "cpu", chunk_rows: int | None = None
 ) -> Backend:
-    """`auto` here is triton on a CUDA device (when triton is installed), else the torch reference
-    (`circ.api` measures the two first, `circ/auto_backend.py`);
-    `chunk_rows`: rows per pass (None: the backend's measured default)."""
+    """`chunk_rows`: rows per pass (None: the backend's measured default). `auto` is refused: it is
+    chosen by measuring the program's first rows (`circ.api.choose_backend`), which this stage cannot
+    do; an unmeasured guess here would run fused kernels never checked on the chip (issue 19)."""
     where = torch.device(device)
     if name == "auto":
-        name = "triton" if where.type == "cuda" and importlib.util.find_spec("triton") else "torch"
+        raise ValueError("backend 'auto' is chosen by measurement: circ.api.run(..., backend='auto')")
     if name == "torch":
         return TorchBackend(provider, where, chunk_rows)
     if name == "triton":
