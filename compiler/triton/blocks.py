@@ -3,9 +3,12 @@ M = R·PP lines (row-major: line i is row i // PP, position i % PP).
 
 Everything is a 2-D register tile, so all products are tl.dot (tensor cores on a GPU): attention
 over the few positions of all R rows at once is one [M, M] score tile, masked to the row's own
-block (and causally), which wastes R× on scores but keeps every op a dot. Weights come from a
-packed buffer (`layout`), already transposed and zero-padded; activations stay fp32 (fp32 mode:
-IEEE dots, so results match torch to ~1e-6; bf16 mode: dot operands rounded to bf16).
+block (and causally), which wastes R× on scores but keeps every op a dot. A fused circuit's last
+layer runs only its read positions (QL lines a row, `Layout.query_lines`): queries, scores
+[R·QL, M], the output projection, the MLP and the unembedding there; keys and values everywhere.
+Weights come from a packed buffer (`layout`), already transposed and zero-padded; activations stay
+fp32 (fp32 mode: IEEE dots, so results match torch to ~1e-6; bf16 mode: dot operands rounded to
+bf16).
 
 NATIVE: bf16 dots on tensor cores. The interpreter multiplies bf16 bit patterns instead of values
 (triton-lang/triton#11584), so under TRITON_INTERPRET the operands are rounded to bf16 and then
@@ -84,27 +87,38 @@ def layer(
     CAUSAL: tl.constexpr,
     BF16: tl.constexpr,
     NATIVE: tl.constexpr,
+    QL: tl.constexpr,
+    Q0: tl.constexpr,
 ):
     """One transformer block (attention, then ReLU MLP, each with a residual) on resid [M, DP];
-    `w` points at the layer's packed blocks (`layout.Layout.layer_parts` order)."""
+    `w` points at the layer's packed blocks (`layout.Layout.layer_parts` order). Keys and values
+    come from every line; queries, the MLP and the result only from QL lines a row, positions
+    Q0…Q0 + QL − 1 (QL = PP, Q0 = 0: every line). A last layer needs only the read positions."""
     wq = w + 2 * DP
     wo = wq + 3 * DP * DP
     ln2 = wq + 4 * DP * DP
     fc_in = ln2 + 2 * DP
     fc_out = fc_in + DP * MP + MP
+    MQ: tl.constexpr = M // PP * QL
     h = x
     if LN:
         h = norm(x, w, D, DP)
-    q = matmul(h, wq, DP, DP, BF16, NATIVE)
+    hq = h
+    i, j = tl.arange(0, MQ)[:, None], tl.arange(0, M)[None, :]  # query lines, key lines
+    if QL != PP:  # each query line's residual, picked by an exact one-hot dot (1·x + 0s)
+        picked = ((j // PP) == (i // QL)) & ((j % PP) == Q0 + i % QL)
+        x = tl.dot(picked.to(tl.float32), x, input_precision="ieee")
+        hq = x
+        if LN:
+            hq = norm(x, w, D, DP)
+    q = matmul(hq, wq, DP, DP, BF16, NATIVE)
     k = matmul(h, wq + DP * DP, DP, DP, BF16, NATIVE)
     v = matmul(h, wq + 2 * DP * DP, DP, DP, BF16, NATIVE)
-    i = tl.arange(0, M)
-    same_row = (i // PP)[:, None] == (i // PP)[None, :]
-    visible = same_row & ((i % PP)[None, :] < P)
+    visible = ((j // PP) == (i // QL)) & ((j % PP) < P)
     if CAUSAL:
-        visible = visible & ((i % PP)[None, :] <= (i % PP)[:, None])
+        visible = visible & ((j % PP) <= Q0 + i % QL)
     lane = tl.arange(0, DP)[None, :]
-    z = tl.zeros([M, DP], dtype=tl.float32)
+    z = tl.zeros([MQ, DP], dtype=tl.float32)
     for head in tl.static_range(H):
         mine = (lane >= head * DH) & (lane < head * DH + DH)
         scores = dot(tl.where(mine, q, 0.0), tl.trans(k), BF16, NATIVE) * SCALE
@@ -170,31 +184,19 @@ def circuit(
     UNEMBED: tl.constexpr,
     BF16: tl.constexpr,
     NATIVE: tl.constexpr,
+    QL: tl.constexpr,
 ):
-    """A whole circuit on R rows: tokens [R·PP] → (argmax tokens [R, PP], confidence [R]), the
-    confidence being the product over the read positions of p(argmax), as the torch backend has."""
+    """A whole circuit on R rows: tokens [R·PP] → (argmax tokens [R, QL], output j in column j;
+    confidence [R]), the confidence being the product over the outputs of p(argmax), as the torch
+    backend has. The last layer runs QL query lines a row (`Layout.query_lines`), not PP."""
     M: tl.constexpr = R * PP
     x = embed(tok, w, EMBED, POS, M, PP, DP)
-    for layer_index in tl.static_range(L):
-        x = layer(
-            x,
-            w + LAYERS + layer_index * LAYER_SIZE,
-            M,
-            PP,
-            P,
-            D,
-            DP,
-            MP,
-            H,
-            DH,
-            SCALE,
-            LN,
-            CAUSAL,
-            BF16,
-            NATIVE,
-        )
+    for index in tl.static_range(L - 1):
+        at = w + LAYERS + index * LAYER_SIZE
+        x = layer(x, at, M, PP, P, D, DP, MP, H, DH, SCALE, LN, CAUSAL, BF16, NATIVE, PP, 0)
+    at = w + LAYERS + (L - 1) * LAYER_SIZE  # the last layer at the read positions only
+    x = layer(x, at, M, PP, P, D, DP, MP, H, DH, SCALE, LN, CAUSAL, BF16, NATIVE, QL, N_IN)
     _, out, surprise = unembed(x, w, FINAL, UNEMBED, D, DP, VO, VOP, LN, BF16, NATIVE)
-    position = tl.arange(0, M) % PP
-    surprise = tl.where((position >= N_IN) & (position < P), surprise, 0.0)
-    confidence = tl.exp(-tl.sum(tl.reshape(surprise, [R, PP]), 1))
-    return tl.reshape(out, [R, PP]), confidence
+    surprise = tl.where(tl.arange(0, R * QL) % QL < P - N_IN, surprise, 0.0)
+    confidence = tl.exp(-tl.sum(tl.reshape(surprise, [R, QL]), 1))
+    return tl.reshape(out, [R, QL]), confidence

@@ -158,7 +158,7 @@ class _Writer:
         cfg, pp = layout.cfg, layout.pp
         self.positions.add(pp)
         iface = CircuitInterface(*N.call_types(g, node))
-        lows, out_lows, n_in, query = iface.in_lows, iface.out_lows, iface.n_in, iface.query_token
+        lows, out_lows, query = iface.in_lows, iface.out_lows, iface.query_token
         times = f" ×{N.calls(g, node)}" if N.calls(g, node) > 1 else ""
         what = f"{attrs[N.NAME]}{times} [{attrs[N.CIRCUIT]}]"
         self.lines += [
@@ -166,7 +166,9 @@ class _Writer:
             f"    # n{node} = {what}: d_model {cfg.d_model}, {cfg.n_heads} heads, d_mlp {cfg.d_mlp},"
             f" {cfg.n_layers} layer(s), {cfg.n_positions} positions → {rows}×{pp} tile",
         ]
-        constants = ", ".join(f"{k}={v!r}" for k, v in layout.constants().items())
+        ql = layout.query_lines(rows)  # the last layer's lines a row: output j's is column j
+        self.positions.add(ql)
+        constants = ", ".join(f"{k}={v!r}" for k, v in {**layout.constants(), "QL": ql}.items())
         out_leaves = []
         for i, args in enumerate(N.call_args(g, node)):
             tokens = [leaf for a in args for leaf in self.value(a)]
@@ -180,7 +182,7 @@ class _Writer:
             self.calls += 1
             for j, low in enumerate(out_lows):
                 leaf = f"v{node}_{i}_{j}"
-                self.lines.append(f"    {leaf} = tl.sum(tl.where(pos{pp} == {n_in + j}, o, 0), 1) + {low}")
+                self.lines.append(f"    {leaf} = tl.sum(tl.where(pos{ql} == {j}, o, 0), 1) + {low}")
                 self.lines.append(f"    tl.store(y + r * Y_W + {self.outputs}, {leaf}, mask=live)")
                 self.outputs += 1
                 out_leaves.append(leaf)

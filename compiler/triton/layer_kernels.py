@@ -36,7 +36,7 @@ def embed_layer_kernel(
     position = i % PP
     tok = tl.load(tokens + row * P + position, mask=(row < rows) & (position < P), other=0)
     x = embed(tok, w, EMBED, POS, M, PP, DP)
-    x = layer(x, w + LAYERS, M, PP, P, D, DP, MP, H, DH, SCALE, LN, CAUSAL, BF16, NATIVE)
+    x = layer(x, w + LAYERS, M, PP, P, D, DP, MP, H, DH, SCALE, LN, CAUSAL, BF16, NATIVE, PP, 0)
     offsets, live = _lines(R, PP, DP, rows)
     tl.store(resid + offsets, x.to(resid.dtype.element_ty), mask=live)
 
@@ -51,7 +51,7 @@ def layer_kernel(
     """resid → resid after one more layer (`w` points at that layer's packed blocks)."""
     offsets, live = _lines(R, PP, DP, rows)
     x = tl.load(resid_in + offsets, mask=live, other=0.0).to(tl.float32)
-    x = layer(x, w, R * PP, PP, P, D, DP, MP, H, DH, SCALE, LN, CAUSAL, BF16, NATIVE)
+    x = layer(x, w, R * PP, PP, P, D, DP, MP, H, DH, SCALE, LN, CAUSAL, BF16, NATIVE, PP, 0)
     tl.store(resid_out + offsets, x.to(resid_out.dtype.element_ty), mask=live)
 
 

@@ -103,6 +103,11 @@ class Layout:
     def at(self, base: int) -> Layout:
         return Layout(self.cfg, base)
 
+    def query_lines(self, rows: int) -> int:
+        """Lines a row that a fused kernel's last layer runs: the outputs, padded to 2^k and so
+        that `rows` of them meet tl.dot's minimum, never more than the row's positions."""
+        return min(self.pp, pow2(self.cfg.n_out, -(-DOT_MIN // rows)))
+
     def constants(self) -> dict[str, int | float | bool]:
         """The constexpr arguments of `blocks.circuit` for this circuit."""
         cfg = self.cfg

@@ -21,6 +21,18 @@ def test_tiles_are_powers_of_two_and_dot_sized() -> None:
     assert pow2(1) == 1 and pow2(16) == 16 and pow2(17) == 32 and pow2(3, 16) == 16
 
 
+def test_a_last_layer_runs_the_outputs_only_in_tiles_a_dot_can_take() -> None:
+    """QL query lines a row: the outputs padded to 2^k, with rows × QL >= 16 (tl.dot), never more
+    lines than the row has positions."""
+    seq6 = ModelConfig(vocab=11, n_positions=12, out_vocab=10, n_out=6, d_model=64, n_heads=4, d_mlp=128)
+    mod97 = ModelConfig(vocab=98, n_positions=3, out_vocab=97, n_out=1, d_model=16, n_heads=4, d_mlp=16)
+    grid = ModelConfig(vocab=11, n_positions=50, out_vocab=10, n_out=25, d_model=16, n_heads=2, d_mlp=32)
+    assert Layout(seq6).query_lines(rows=4) == 8  # 16 positions → 8 lines a row
+    assert Layout(mod97).query_lines(rows=16) == 1  # 4 positions → 1, 16 rows make a dot
+    assert Layout(mod97).query_lines(rows=2) == 4  # 8 would exceed the row's 4 positions
+    assert Layout(CONFIG).query_lines(rows=1) == 16 and Layout(grid).query_lines(rows=1) == 32
+
+
 def test_blocks_follow_each_other_from_the_base() -> None:
     layout = Layout(CONFIG).at(1000)
     assert layout.embed == 1000 and layout.pos == 1000 + 8 * 32 and layout.layers == layout.pos + 16 * 32
