@@ -7,7 +7,7 @@
 # and what `--backend auto` measures and chooses on sequences' whole domain.
 # Each step has its own time limit, so one that hangs leaves the others' figures. The log and the
 # tables land in $OUT (the device tool's folder) or ./gpu-report.
-# Compiling the fused kernels is minutes of it (fp32 57–353 s a kernel, one at a time, ahead of time
+# Compiling the fused kernels is minutes of it (fp32 36–353 s a kernel, one at a time, ahead of time
 # for sm_90 on the 2-core VM; RESULTS.md round 14), so part 1 first compiles every example's
 # kernels into Triton's cache in parallel (`warm`), then runs the tests; part 2 the benchmarks. Run
 # them as two calls back to back, so the machine (and its cache) is still held for part 2.

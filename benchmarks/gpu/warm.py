@@ -2,8 +2,8 @@
 session's tests and benchmarks need them, and say how long that took.
 
 Compiling is most of a first launch's cost: on the 2-core CPU VM, ahead of time for sm_90, one
-fp32 kernel took 57 s (affine) to 353 s (sequences), bf16 8–82 s (benchmarks/RESULTS.md, round
-14), one kernel at a time. `session.sh` starts one of these per example and precision, in
+fp32 kernel took 36 s (combinators' second) to 353 s (sequences), bf16 8–185 s, one kernel at a
+time (benchmarks/RESULTS.md, round 14). `session.sh` starts one of these per example and precision, in
 parallel on the chip machine's cores. Triton keys its cache on the source and on how it
 specialised the launch's integers (a row count divisible by 16 or not), so both kinds of row count
 the later steps use are launched here: 24 (the tests) and 32 (the benchmarks' 10⁴… rows).
