@@ -8,8 +8,9 @@ its own process:
 
     python tests/compiler/triton/compile_for_sm90.py PROGRAM.circ [--configs JSON] [--layers]
 
-`--configs`: {circuit name: ModelConfig fields} for the program's circuits (no weights are read;
-kernels are specialised to sizes only). Prints one line per kernel and precision: seconds, cubin
+`--configs`: {circuit name: ModelConfig fields} for the program's circuits; without it, the shipped
+stdlib's sizes (an example: `examples/sequences.circ`, minutes in fp32). No weights are read:
+kernels are specialised to sizes only. Prints one line per kernel and precision: seconds, cubin
 bytes, warps and shared memory.
 """
 
@@ -37,6 +38,9 @@ from circ.compiler.triton.codegen import generate, weight_layouts
 from circ.compiler.triton.layout import Layout
 from circ.lang.check import check
 from circ.lang.modules import load_text
+from circ.learn.catalog.manifest import PackagedCatalog
+from circ.learn.catalog.provider import circuit_config
+from circ.settings import packaged_catalog_dir
 
 TARGET = GPUTarget("cuda", 90, 32)  # H100 / H200: compute capability 9.0, 32-thread warps
 SHARED = 227 * 1024  # shared memory a block may use on sm_90; a launch over it fails
@@ -101,15 +105,18 @@ def layers(layout: Layout) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("program", type=Path)
-    parser.add_argument("--configs", type=json.loads, default={})
+    parser.add_argument("--configs", type=json.loads, default=None, help="default: the stdlib's sizes")
     parser.add_argument("--layers", action="store_true", help="also the per-layer kernels of each circuit")
     args = parser.parse_args()
     assert os.environ.get("TRITON_INTERPRET", "0") in ("", "0"), "run without TRITON_INTERPRET"
     graph = lower(check(load_text(args.program.read_text(), str(args.program))))
+    shipped = PackagedCatalog(packaged_catalog_dir())
     configs = {}
     for node, op in graph.nodes(data=N.OP):
         name = graph.nodes[node].get(N.CIRCUIT)
-        if op == "circuit" and name not in configs:
+        if op == "circuit" and name not in configs and args.configs is None:
+            configs[name] = circuit_config(shipped, name)
+        elif op == "circuit" and name not in configs:
             sizes = args.configs[name]
             configs[name] = ModelConfig.for_interface(CircuitInterface(*N.call_types(graph, node)), **sizes)
     fused(args.program, configs)
