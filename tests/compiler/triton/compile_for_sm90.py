@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import networkx as nx
 import triton
 from triton.backends.compiler import GPUTarget
 
@@ -61,8 +62,9 @@ def compile_one(fn: object, signature: dict[str, str], constants: dict[str, obje
     return f"{seconds:.1f} s, {size:,} bytes of cubin, {meta.num_warps} warps, {meta.shared:,} B shared"
 
 
-def fused(path: Path, configs: dict[str, ModelConfig]) -> None:
-    planned = fuse(optimize(lower(check(load_text(path.read_text(), str(path))))))
+def fused(graph: nx.MultiDiGraph, configs: dict[str, ModelConfig]) -> None:
+    """The optimized, planned graph's kernels, each in fp32 and in bf16 on tensor cores."""
+    planned = fuse(optimize(graph))
     layouts = weight_layouts(planned, configs)
     with tempfile.TemporaryDirectory() as cache:
         os.chmod(cache, 0o700)
@@ -110,16 +112,18 @@ def main() -> None:
     args = parser.parse_args()
     assert os.environ.get("TRITON_INTERPRET", "0") in ("", "0"), "run without TRITON_INTERPRET"
     graph = lower(check(load_text(args.program.read_text(), str(args.program))))
-    shipped = PackagedCatalog(packaged_catalog_dir())
-    configs = {}
+    shipped = PackagedCatalog(packaged_catalog_dir()) if args.configs is None else None
+    configs: dict[str, ModelConfig] = {}
     for node, op in graph.nodes(data=N.OP):
         name = graph.nodes[node].get(N.CIRCUIT)
-        if op == "circuit" and name not in configs and args.configs is None:
+        if op != "circuit" or name in configs:
+            continue
+        if shipped is not None:
             configs[name] = circuit_config(shipped, name)
-        elif op == "circuit" and name not in configs:
-            sizes = args.configs[name]
-            configs[name] = ModelConfig.for_interface(CircuitInterface(*N.call_types(graph, node)), **sizes)
-    fused(args.program, configs)
+        else:
+            iface = CircuitInterface(*N.call_types(graph, node))
+            configs[name] = ModelConfig.for_interface(iface, **args.configs[name])
+    fused(graph, configs)
     if args.layers:
         for name, cfg in sorted(configs.items()):
             print(f"{name} per layer:")
